@@ -1,0 +1,65 @@
+"""The console's ChatPort: prints what the bot posts, the way a channel would show it."""
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from bot.messages import Message, Reply
+
+WIDTH = 78
+
+
+def render(message: Message) -> str:
+    """A message as terminal text: a bold-ish title line, body, sections, buttons."""
+    lines = [f"▌ {message.title}"]
+    if message.text:
+        lines.append(message.text)
+    for s in message.sections:
+        lines.append(f"  {s.title}:" if s.title else "")
+        lines.extend(f"    {line}" for line in s.text.splitlines())
+    if message.buttons:
+        lines.append("  " + "  ".join(f"[{b.label}]" for b in message.buttons))
+    if message.chart:
+        lines.append(f"  (chart saved to {message.chart.path})")
+    if message.footer:
+        lines.append(f"  {message.footer}")
+    return "\n".join(lines)
+
+
+def render_reply(reply: Reply, to: str = "you") -> str:
+    if not reply.messages:
+        return ""
+    head = f"── only {to} {'see' if to == 'you' else 'sees'} this ──" if reply.private else "── posted in the channel ──"
+    return "\n".join([head, *(render(m) for m in reply.messages)])
+
+
+class ConsolePort:
+    """Prints to a stream; message references are sequence numbers."""
+
+    platform = "console"
+
+    def __init__(self, out: TextIO | None = None, clock=None, zone=None):
+        self.out = out or sys.stdout
+        self.clock = clock
+        self.zone = zone
+        self.count = 0
+        self.sent: list[tuple[str, str, Message, str | None]] = []
+
+    def _stamp(self) -> str:
+        if self.clock is None:
+            return ""
+        now = self.clock.now()
+        return (now.astimezone(self.zone) if self.zone else now).strftime("%H:%M ")
+
+    def post(self, workspace_id: str, channel_id: str, message: Message, thread_ref: str | None = None) -> str:
+        self.count += 1
+        where = f"#{channel_id}" + (" › thread" if thread_ref else "")
+        print(f"\n{self._stamp()}[{where}]\n{render(message)}", file=self.out)
+        self.sent.append(("channel", channel_id, message, thread_ref))
+        return f"console-{self.count}"
+
+    def direct(self, workspace_id: str, user_id: str, message: Message) -> str:
+        self.count += 1
+        print(f"\n{self._stamp()}[direct message to {user_id}]\n{render(message)}", file=self.out)
+        self.sent.append(("direct", user_id, message, None))
+        return f"console-{self.count}"

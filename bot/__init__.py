@@ -1,0 +1,1 @@
+"""sensebot's platform-neutral core: it never imports a chat platform's library."""

@@ -1,0 +1,177 @@
+"""`sensebot ...`: the console script. Errors a person can fix print a sentence and exit 2."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from bot import config
+from bot.config import ConfigError, Settings
+from bot.content import ContentError
+
+log = logging.getLogger("sensebot")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = config.load()
+    db = getattr(args, "db", None)
+    if db:
+        from dataclasses import replace
+        url = db if "://" in db else f"sqlite:///{db}"
+        from bot.store.db import check_url
+        try:
+            settings = replace(settings, database_url=check_url(url))
+        except ValueError as exc:
+            raise ConfigError([str(exc).replace("SENSEBOT_DATABASE_URL", "--db")]) from None
+    config.configure_logging(settings)
+    return settings
+
+
+def cmd_demo(args) -> int:
+    from adapters.console import demo
+    logging.getLogger().setLevel(logging.WARNING)
+    return demo.run(seed=args.seed, db_path=args.db or "sensebot-demo.db")
+
+
+def cmd_console(args) -> int:
+    from adapters.console import repl
+    from bot.app import build
+    settings = _settings(args)
+    logging.getLogger().setLevel(logging.WARNING)
+    app = build(settings, command_prefix="/")
+    return repl.run(app.practice, user=args.user)
+
+
+def cmd_db(args) -> int:
+    from bot.store.db import Database
+    settings = _settings(args)
+    db = Database(settings.database_url)
+    if args.action == "upgrade":
+        db.upgrade()
+        print(f"Database at revision {db.current_revision()}.")
+        return 0
+    from bot.store.backup import backup
+    print(backup(db, Path(args.path)))
+    return 0
+
+
+def cmd_content(args) -> int:
+    from bot import content
+    dirs = [Path(d) for d in args.dirs]
+    try:
+        lib = content.load(dirs)
+    except ContentError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        print(f"{len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} found.", file=sys.stderr)
+        return 1
+    if args.action == "stats":
+        from bot.content_stats import report
+        print(report(lib))
+        return 0
+    print(f"OK: {len(lib.prompts)} prompts, {len(lib.drills)} drills, {len(lib.rubric.dimensions)} rubric dimensions, "
+          f"{len(lib.rubric.reference_answers)} reference answers.")
+    return 0
+
+
+def cmd_schedule(args) -> int:
+    from bot.scheduler import show
+    from bot.app import build
+    app = build(_settings(args))
+    print(show(app.practice, team=args.team))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from bot.app import build
+    from bot.runner import run_all
+    app = build(_settings(args))
+    return run_all(app, adapters=args.only)
+
+
+def cmd_slack(args) -> int:
+    from adapters.slack.app import main as slack_main
+    return slack_main(_settings(args), http=args.http, port=args.port)
+
+
+def cmd_discord(args) -> int:
+    from adapters.discord.client import main as discord_main
+    return discord_main(_settings(args), action=args.action)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sensebot", description="A practice partner for product-sense interviews.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="run one simulated practice day and print the transcript")
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--db", help="SQLite file to leave behind (default sensebot-demo.db)")
+    d.set_defaults(fn=cmd_demo)
+
+    c = sub.add_parser("console", help="practise in the terminal (the local adapter)")
+    c.add_argument("--db", help="SQLite file or database URL (default: SENSEBOT_DATABASE_URL or sensebot.db)")
+    c.add_argument("--user", help="who you are (default: your login name)")
+    c.set_defaults(fn=cmd_console)
+
+    db = sub.add_parser("db", help="database maintenance")
+    dbs = db.add_subparsers(dest="action", required=True)
+    up = dbs.add_parser("upgrade", help="apply migrations")
+    up.add_argument("--db")
+    bk = dbs.add_parser("backup", help="consistent copy of the SQLite database, safe while the bot runs")
+    bk.add_argument("path")
+    bk.add_argument("--db")
+    db.set_defaults(fn=cmd_db)
+
+    ct = sub.add_parser("content", help="check or summarise prompt packs")
+    cts = ct.add_subparsers(dest="action", required=True)
+    for name in ("check", "stats"):
+        x = cts.add_parser(name)
+        x.add_argument("dirs", nargs="*", help="extra pack folders to include")
+    ct.set_defaults(fn=cmd_content)
+
+    sc = sub.add_parser("schedule", help="the teams' next steps")
+    scs = sc.add_subparsers(dest="action", required=True)
+    sh = scs.add_parser("show")
+    sh.add_argument("--team", help="team id or workspace id")
+    sh.add_argument("--db")
+    sc.set_defaults(fn=cmd_schedule)
+
+    r = sub.add_parser("run", help="scheduler, delivery and every configured adapter in one process")
+    r.add_argument("--only", nargs="*", choices=("slack", "discord", "scheduler"), help="run only these parts")
+    r.add_argument("--db")
+    r.set_defaults(fn=cmd_run)
+
+    s = sub.add_parser("slack", help="run the Slack adapter (Socket Mode, or --http)")
+    s.add_argument("--http", action="store_true", help="serve /slack/events over HTTP instead of Socket Mode")
+    s.add_argument("--port", type=int, default=3000)
+    s.add_argument("--db")
+    s.set_defaults(fn=cmd_slack)
+
+    dc = sub.add_parser("discord", help="run the Discord adapter")
+    dc.add_argument("action", nargs="?", default="run", choices=("run", "sync", "invite-url"))
+    dc.add_argument("--db")
+    dc.set_defaults(fn=cmd_discord)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"sensebot: {problem}", file=sys.stderr)
+        return 2
+    except ContentError as exc:
+        print("sensebot: the content packs have problems — fix them or run `sensebot content check`:", file=sys.stderr)
+        for p in exc.problems[:20]:
+            print(f"  {p}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

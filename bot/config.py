@@ -1,0 +1,151 @@
+"""Settings from the environment (12-factor), validated at start.
+
+Every problem is a sentence that says what to fix; the CLI prints them and exits 2.
+Secrets are kept out of `repr` so they never reach a log line by accident.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from bot.localtime import parse_timezone
+from bot.store.db import check_url
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    """Configuration a person must fix; `problems` are sentences."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///sensebot.db"
+    log_level: str = "INFO"
+    timezone: str = "UTC"
+    content_dirs: tuple[Path, ...] = ()
+    admins: frozenset[str] = frozenset()
+    dispatch_seconds: float = 1.0
+    slack_bot_token: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_client_id: str = ""
+    slack_client_secret: str = field(default="", repr=False)
+    slack_api_url: str = ""
+    discord_token: str = field(default="", repr=False)
+    discord_guild_id: str = ""
+    discord_application_id: str = ""
+    discord_api_url: str = ""
+    discord_gateway_url: str = ""
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret,
+                                 self.slack_client_secret, self.discord_token) if s)
+
+    def require_slack(self, socket_mode: bool) -> None:
+        problems = []
+        if not self.slack_bot_token and not (self.slack_client_id and self.slack_client_secret):
+            problems.append("SLACK_BOT_TOKEN is not set — copy the Bot User OAuth Token (xoxb-...) from your Slack app's "
+                            "OAuth & Permissions page, or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for installs.")
+        elif self.slack_bot_token and not self.slack_bot_token.startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN should start with xoxb- — that looks like a different kind of token.")
+        if socket_mode:
+            if not self.slack_app_token:
+                problems.append("SLACK_APP_TOKEN is not set — create an app-level token with connections:write "
+                                "(Basic Information > App-Level Tokens); it starts with xapp-.")
+            elif not self.slack_app_token.startswith("xapp-"):
+                problems.append("SLACK_APP_TOKEN should start with xapp- (an app-level token).")
+        elif not self.slack_signing_secret:
+            problems.append("SLACK_SIGNING_SECRET is not set — copy it from your Slack app's Basic Information page.")
+        if problems:
+            raise ConfigError(problems)
+
+    def require_discord(self) -> None:
+        if not self.discord_token:
+            raise ConfigError(["DISCORD_TOKEN is not set — copy the bot token from the Discord developer portal (Bot > Reset Token)."])
+        if len(self.discord_token) < 20 or " " in self.discord_token:
+            raise ConfigError(["DISCORD_TOKEN doesn't look like a bot token — copy it again from the developer portal."])
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate settings; raise ConfigError listing every problem."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+
+    def get(name: str, default: str = "") -> str:
+        return (env.get(name) or default).strip()
+
+    url = get("SENSEBOT_DATABASE_URL", get("DATABASE_URL", "sqlite:///sensebot.db"))
+    try:
+        url = check_url(url)
+    except ValueError as exc:
+        problems.append(str(exc))
+    level = get("SENSEBOT_LOG_LEVEL", "INFO").upper()
+    if level not in LOG_LEVELS:
+        problems.append(f"SENSEBOT_LOG_LEVEL '{level}' is not one of {', '.join(LOG_LEVELS)}.")
+    tz = get("SENSEBOT_TIMEZONE", "UTC")
+    try:
+        tz = parse_timezone(tz).key
+    except ValueError as exc:
+        problems.append(f"SENSEBOT_TIMEZONE: {exc}")
+    dirs = tuple(Path(p) for p in get("SENSEBOT_CONTENT_DIRS").split(os.pathsep) if p)
+    for d in dirs:
+        if not d.is_dir():
+            problems.append(f"SENSEBOT_CONTENT_DIRS names '{d}', which is not a folder.")
+    try:
+        dispatch = float(get("SENSEBOT_DISPATCH_SECONDS", "1"))
+        if not 0.05 <= dispatch <= 60:
+            raise ValueError
+    except ValueError:
+        problems.append("SENSEBOT_DISPATCH_SECONDS should be a number of seconds from 0.05 to 60.")
+        dispatch = 1.0
+    guild = get("DISCORD_GUILD_ID")
+    if guild and not guild.isdigit():
+        problems.append("DISCORD_GUILD_ID should be the server's numeric id (right-click the server > Copy Server ID).")
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        database_url=url, log_level=level, timezone=tz, content_dirs=dirs,
+        admins=frozenset(a.strip() for a in get("SENSEBOT_ADMINS").split(",") if a.strip()),
+        dispatch_seconds=dispatch,
+        slack_bot_token=get("SLACK_BOT_TOKEN"), slack_app_token=get("SLACK_APP_TOKEN"),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET"), slack_client_id=get("SLACK_CLIENT_ID"),
+        slack_client_secret=get("SLACK_CLIENT_SECRET"), slack_api_url=get("SLACK_API_URL"),
+        discord_token=get("DISCORD_TOKEN"), discord_guild_id=guild,
+        discord_application_id=get("DISCORD_APPLICATION_ID"),
+        discord_api_url=get("DISCORD_API_URL"), discord_gateway_url=get("DISCORD_GATEWAY_URL"),
+    )
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces any configured secret in a log record with '***'."""
+
+    def __init__(self, secrets: tuple[str, ...]):
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if len(s) >= 6)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            msg = record.getMessage()
+            if any(s in msg for s in self.secrets):
+                for s in self.secrets:
+                    msg = msg.replace(s, "***")
+                record.msg, record.args = msg, None
+        return True
+
+
+def configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(settings.secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)

@@ -1,0 +1,227 @@
+"""A team's practice day as a timeline of steps, and the idempotent runner of due steps.
+
+Steps of a practice day D (local date): open, nudge:scope/segment/solve/score, reminder,
+reveal, results; plus a weekly digest. Each step is recorded once in `round_steps`
+(unique per team and key) in the same transaction as its effects, so running the
+runner twice, restarting, or two processes at once never posts twice: the second
+writer's transaction fails on the unique key and rolls back whole.
+
+Catch-up: a step found late is run if it is at most `grace_minutes` late; otherwise it is
+recorded as missed. Reveal and results always run, because they move the round on.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from bot import outbox, rounds, streaks
+from bot.content import STEPS
+from bot.context import Ctx
+from bot.localtime import local_wall_to_utc, parse_hhmm, parse_timezone
+from bot.messages import Button, Message, Section
+from bot.rubric import averages, weakest, weighted
+from bot.results import vote_scores
+from bot.store.models import Answer, Member, PracticeDay, Round, RoundStep, Team, Vote
+from bot.teams import is_practice_day, members_by_id, today, when, zone
+
+log = logging.getLogger(__name__)
+
+LOOKBACK_DAYS = 2
+RECENT_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    name: str
+    due: datetime
+    day: date | None = None
+
+
+def day_steps(team: Team, day: date) -> list[Step]:
+    """The steps of local date `day`, if it is a practice day (prompt-side steps only)."""
+    if not is_practice_day(team, day):
+        return []
+    opens, _, _ = rounds.timeline(team, day)
+    steps = [Step(f"{day}:open", "open", opens, day)]
+    for step_id, minutes in zip(STEPS, team.nudge_minutes or []):
+        steps.append(Step(f"{day}:nudge:{step_id}", f"nudge:{step_id}", opens + timedelta(minutes=minutes), day))
+    steps.append(Step(f"{day}:reminder", "reminder", opens + timedelta(minutes=team.reminder_minutes), day))
+    return steps
+
+
+def digest_step(team: Team, on: date) -> Step:
+    """The weekly digest of the ISO week containing `on`."""
+    monday = on - timedelta(days=on.weekday())
+    day = monday + timedelta(days=team.digest_weekday)
+    year, week, _ = day.isocalendar()
+    return Step(f"digest:{year}-W{week:02d}", "digest", local_wall_to_utc(day, parse_hhmm(team.digest_time), zone(team)), day)
+
+
+def upcoming(ctx: Ctx, team: Team, horizon_days: int = 8) -> list[Step]:
+    """Steps due after now within the horizon, in time order: for `schedule show` and the scheduler."""
+    now, start = ctx.now(), today(ctx, team)
+    steps: list[Step] = []
+    if not team.paused:
+        for i in range(-1, horizon_days):
+            steps += day_steps(team, start + timedelta(days=i))
+    for rnd in ctx.session.exec(select(Round).where(Round.team_id == team.id, Round.phase != "closed")):
+        if rnd.phase == "answering":
+            steps.append(Step(f"{rnd.local_date}:reveal", "reveal", rnd.answer_deadline, rnd.local_date))
+        steps.append(Step(f"{rnd.local_date}:results", "results", rnd.vote_deadline, rnd.local_date))
+    for i in (0, 7):
+        steps.append(digest_step(team, start + timedelta(days=i)))
+    return sorted((s for s in steps if s.due > now), key=lambda s: s.due)
+
+
+def _recorded(ctx: Ctx, team: Team, key: str) -> bool:
+    return ctx.session.exec(select(RoundStep.id).where(RoundStep.team_id == team.id, RoundStep.key == key)).first() is not None
+
+
+def _record(ctx: Ctx, team: Team, step: Step, status: str, note: str = "") -> str:
+    ctx.session.add(RoundStep(team_id=team.id, key=step.key, status=status, due_at=step.due, ran_at=ctx.now(), note=note))
+    ctx.session.flush()
+    level = logging.INFO if status == "done" else logging.WARNING
+    log.log(level, "team %s: %s %s%s", team.id, step.key, status, f" ({note})" if note else "")
+    return status
+
+
+def run_due(ctx: Ctx, team: Team) -> list[tuple[str, str]]:
+    """Run every step of this team that is due and not yet recorded; returns (key, status) pairs."""
+    if team.removed_at is not None:
+        return []
+    now, done = ctx.now(), []
+    grace = timedelta(minutes=team.grace_minutes)
+    start = today(ctx, team)
+    if not team.paused and team.channel_id:
+        for i in range(LOOKBACK_DAYS, -1, -1):
+            for step in day_steps(team, start - timedelta(days=i)):
+                if step.due > now or _recorded(ctx, team, step.key):
+                    continue
+                rnd = rounds.for_date(ctx, team, step.day)
+                late = now - step.due
+                if late > grace:
+                    status = _record(ctx, team, step, "missed",
+                                     f"{int(late.total_seconds() // 60)} min late, grace {team.grace_minutes} min")
+                elif step.name == "open":
+                    rounds.open_round(ctx, team, step.day)
+                    status = _record(ctx, team, step, "done")
+                elif rnd is None or rnd.phase != "answering":
+                    status = _record(ctx, team, step, "missed", "no open round")
+                elif step.name.startswith("nudge:"):
+                    rounds.nudge(ctx, team, rnd, step.name.split(":", 1)[1])
+                    status = _record(ctx, team, step, "done")
+                else:
+                    status = _record(ctx, team, step, "done", f"{remind(ctx, team, rnd)} reminders")
+                done.append((step.key, status))
+    for rnd in list(ctx.session.exec(select(Round).where(Round.team_id == team.id, Round.phase != "closed")
+                                     .order_by(Round.local_date))):
+        if rnd.phase == "answering" and now >= rnd.answer_deadline:
+            step = Step(f"{rnd.local_date}:reveal", "reveal", rnd.answer_deadline)
+            if not _recorded(ctx, team, step.key):
+                rounds.reveal(ctx, team, rnd)
+                _record(ctx, team, step, "done")
+                done.append((step.key, "done"))
+        if rnd.phase != "closed" and now >= rnd.vote_deadline:
+            step = Step(f"{rnd.local_date}:results", "results", rnd.vote_deadline)
+            if not _recorded(ctx, team, step.key):
+                rounds.close(ctx, team, rnd)
+                _record(ctx, team, step, "done")
+                done.append((step.key, "done"))
+    step = digest_step(team, start)
+    if step.due <= now and not _recorded(ctx, team, step.key) and team.channel_id:
+        if now - step.due > grace:
+            status = _record(ctx, team, step, "missed", "past grace")
+        else:
+            status = _record(ctx, team, step, "done", "" if digest(ctx, team, step.day) else "no rounds this week")
+        done.append((step.key, status))
+    return done
+
+
+def _in_quiet_hours(member: Member, team: Team, now: datetime) -> bool:
+    try:
+        tz = parse_timezone(member.timezone) if member.timezone else zone(team)
+    except ValueError:
+        tz = zone(team)
+    local = now.astimezone(tz).time()
+    start, end = parse_hhmm(member.quiet_start), parse_hhmm(member.quiet_end)
+    return (start <= local or local < end) if start > end else (start <= local < end)
+
+
+def remind(ctx: Ctx, team: Team, rnd: Round) -> int:
+    """DM members who practised in the last week, have not answered, want reminders and are awake."""
+    now = ctx.now()
+    since = rnd.local_date - timedelta(days=RECENT_DAYS)
+    recent = set(ctx.session.exec(select(PracticeDay.member_id).where(
+        PracticeDay.team_id == team.id, PracticeDay.local_date >= since, PracticeDay.local_date < rnd.local_date)))
+    answered = set(ctx.session.exec(select(Answer.member_id).where(Answer.team_id == team.id, Answer.round_id == rnd.id)))
+    prompt = ctx.library.prompt(rnd.prompt_id)
+    sent = 0
+    for member in ctx.session.exec(select(Member).where(Member.team_id == team.id, Member.id.in_(recent - answered))):
+        if not member.reminders or _in_quiet_hours(member, team, now):
+            continue
+        row = outbox.enqueue(ctx, team, kind="direct", target=member.user_id,
+                             dedupe_key=f"round:{rnd.id}:reminder:{member.id}", message=Message(
+                                 "Today's case is still open",
+                                 f"{prompt.title if prompt else 'Today’s prompt'} — answers close {when(rnd.answer_deadline, team)}. "
+                                 "Five focused minutes keeps your streak going.",
+                                 buttons=(Button("Answer", "answer", str(rnd.id), "primary"),),
+                                 footer="Turn these off with: reminders off"))
+        sent += row is not None
+    return sent
+
+
+def digest(ctx: Ctx, team: Team, day: date) -> bool:
+    """The weekly digest: participation, top answers, streak milestones, weakest dimension."""
+    monday = day - timedelta(days=day.weekday())
+    week = list(ctx.session.exec(select(Round).where(Round.team_id == team.id, Round.local_date >= monday,
+                                                     Round.local_date <= monday + timedelta(days=6))))
+    if not week:
+        return False
+    ids = [r.id for r in week]
+    answers = list(ctx.session.exec(select(Answer).where(Answer.team_id == team.id, Answer.round_id.in_(ids))))
+    votes = list(ctx.session.exec(select(Vote).where(Vote.team_id == team.id, Vote.answer_id.in_([a.id for a in answers])))) if answers else []
+    names = members_by_id(ctx, team)
+    rubric = ctx.library.rubric
+    by_answer: dict[int, list] = {}
+    for v in votes:
+        by_answer.setdefault(v.answer_id, []).append(vote_scores(v))
+    scored = sorted(((weighted(averages(vs), rubric), a) for a in answers if (vs := by_answer.get(a.id))),
+                    key=lambda t: -t[0])[:3]
+    people = {a.member_id for a in answers}
+    team_avg = averages(vote_scores(v) for v in votes)
+    weak = weakest(team_avg, rubric)
+    streak_lines = []
+    for mid in sorted(people):
+        m = names.get(mid)
+        if m is None:
+            continue
+        info = streaks.streak(ctx, team, m)
+        if info.current >= streaks.MILESTONES[0]:
+            streak_lines.append(f"• {m.display_name}: {info.current} days")
+    sections = [
+        Section("Participation", f"{len(week)} rounds, {len(answers)} answers from {len(people)} people, {len(votes)} votes."),
+        Section("Top answers", "\n".join(
+            f"• {names[a.member_id].display_name if a.member_id in names else 'someone'} — {s:.2f} (#{a.id})" for s, a in scored)
+            or "No rated answers this week."),
+    ]
+    if streak_lines:
+        sections.append(Section("Streaks", "\n".join(streak_lines)))
+    if weak:
+        d = rubric.dimension(weak)
+        sections.append(Section("Where the team is weakest", f"{d.name}: {team_avg[weak]:.2f} on average. {d.levels.get(5, '')}"))
+    outbox.enqueue(ctx, team, target=team.channel_id, dedupe_key=f"digest:{monday}",
+                   message=Message(f"Week of {monday:%d %b}: the digest", sections=tuple(sections), user_text=True))
+    return True
+
+
+def team_ids_with_schedules(ctx: Ctx) -> list[int]:
+    return list(ctx.session.exec(select(Team.id).where(Team.removed_at.is_(None))))
+
+
+def count_steps(ctx: Ctx, team: Team) -> int:
+    return ctx.session.exec(select(func.count(RoundStep.id)).where(RoundStep.team_id == team.id)).one()

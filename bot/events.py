@@ -1,0 +1,71 @@
+"""Inbound events, neutral of any platform.
+
+Adapters translate a platform payload into one of these and hand it to
+`Practice.handle`. Every id in here came from the platform and is untrusted:
+the core looks it up scoped by the team, so a forged id finds nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who acted, and in which team (workspace or server)."""
+
+    platform: str
+    workspace_id: str
+    user_id: str
+    display_name: str = ""
+    is_admin: bool = False
+    channel_id: str = ""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A slash command: `/sensebot drill design` -> name='drill', args=('design',)."""
+
+    who: Who
+    name: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button press or select choice; `value` is the opaque string we put on it."""
+
+    who: Who
+    action: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class FormSubmitted:
+    """A modal or form was submitted; `meta` is what we stored in it when we opened it."""
+
+    who: Who
+    form: str
+    values: Mapping[str, str] = field(default_factory=dict)
+    meta: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ThreadReply:
+    """A plain message in a thread; `thread_ref` is the platform's reference of its parent."""
+
+    who: Who
+    thread_ref: str
+    text: str
+    event_id: str = ""
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    """Text sent to the bot privately (a DM, or the console): the next drill step, or an answer."""
+
+    who: Who
+    text: str
+
+
+Event = Command | Action | FormSubmitted | ThreadReply | DirectMessage

@@ -1,0 +1,85 @@
+"""Leaderboards for this week, this month and all time: by streak and by average weighted score.
+
+Score boards only rank members whose answers in the period gathered at least the team's
+minimum number of votes; members who opted out never appear.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import func, select
+
+from bot.content import DIMENSIONS, Rubric
+from bot.context import Ctx, UserError
+from bot.rubric import weighted
+from bot.store.models import Answer, Member, PracticeDay, Round, Team, Vote
+from bot.streaks import compute as compute_streak
+from bot.teams import today
+
+PERIODS = ("week", "month", "all")
+
+
+@dataclass(frozen=True)
+class Row:
+    member_id: int
+    name: str
+    value: float
+    detail: str
+
+
+def period_start(period: str, on: date) -> date | None:
+    if period == "week":
+        return on - timedelta(days=on.weekday())
+    if period == "month":
+        return on.replace(day=1)
+    if period == "all":
+        return None
+    raise UserError(f"Leaderboard period '{period}' is unknown — use week, month or all.")
+
+
+def by_score(ctx: Ctx, team: Team, rubric: Rubric, period: str, limit: int = 10) -> list[Row]:
+    start = period_start(period, today(ctx, team))
+    cols = [func.avg(getattr(Vote, d)) for d in DIMENSIONS]
+    q = (select(Answer.member_id, func.count(Vote.id), *cols)
+         .join(Vote, Vote.answer_id == Answer.id)
+         .join(Round, Round.id == Answer.round_id)
+         .join(Member, Member.id == Answer.member_id)
+         .where(Answer.team_id == team.id, Vote.team_id == team.id, Member.leaderboard_opt_out == False)  # noqa: E712
+         .group_by(Answer.member_id))
+    if start is not None:
+        q = q.where(Round.local_date >= start)
+    names = {m.id: m.display_name for m in ctx.session.exec(select(Member).where(Member.team_id == team.id))}
+    rows = []
+    for member_id, n, *avgs in ctx.session.exec(q):
+        if n < max(1, team.min_votes):
+            continue
+        score = weighted(dict(zip(DIMENSIONS, (float(a) for a in avgs))), rubric)
+        rows.append(Row(member_id, names.get(member_id, "someone"), round(score, 2), f"{n} votes"))
+    rows.sort(key=lambda r: (-r.value, r.name))
+    return rows[:limit]
+
+
+def by_streak(ctx: Ctx, team: Team, period: str, limit: int = 10) -> list[Row]:
+    on = today(ctx, team)
+    start = period_start(period, on)
+    members = list(ctx.session.exec(select(Member).where(Member.team_id == team.id, Member.leaderboard_opt_out == False)))  # noqa: E712
+    days: dict[int, set[date]] = {}
+    for member_id, d in ctx.session.exec(
+        select(PracticeDay.member_id, PracticeDay.local_date).where(PracticeDay.team_id == team.id)
+    ):
+        days.setdefault(member_id, set()).add(d)
+    rows = []
+    for m in members:
+        mine = days.get(m.id, set())
+        if not mine:
+            continue
+        info = compute_streak(team, mine, on)
+        in_period = sum(1 for d in mine if start is None or d >= start)
+        if in_period == 0:
+            continue
+        value = info.current if period != "all" else info.longest
+        label = "current streak" if period != "all" else "longest streak"
+        rows.append(Row(m.id, m.display_name, value, f"{label} · {in_period} practice day{'s' if in_period != 1 else ''}"))
+    rows.sort(key=lambda r: (-r.value, r.name))
+    return rows[:limit]

@@ -1,0 +1,91 @@
+"""A member's own data and preferences: export, forget-me, reminders, leaderboard visibility."""
+from __future__ import annotations
+
+import json
+
+from sqlmodel import delete, select
+
+from bot.content import DIMENSIONS, STEPS
+from bot.context import Ctx, UserError
+from bot.localtime import parse_hhmm
+from bot.messages import Attachment, Button, Message, Reply
+from bot.store.models import Answer, Drill, Member, PracticeDay, Round, Team, Vote
+
+
+def export(ctx: Ctx, team: Team, member: Member) -> Reply:
+    """Everything sensebot holds about the member, as JSON."""
+    s = ctx.session
+    answers = list(s.exec(select(Answer).where(Answer.team_id == team.id, Answer.member_id == member.id)))
+    prompt_of = {r.id: r.prompt_id for r in s.exec(select(Round).where(Round.team_id == team.id))}
+    data = {
+        "member": {"user_id": member.user_id, "display_name": member.display_name, "timezone": member.timezone,
+                   "reminders": member.reminders, "quiet_hours": [member.quiet_start, member.quiet_end],
+                   "leaderboard_opt_out": member.leaderboard_opt_out, "joined": member.created_at.isoformat()},
+        "team": {"platform": team.platform, "workspace_id": team.workspace_id},
+        "answers": [{"id": a.id, "round_prompt": prompt_of.get(a.round_id), "drill_id": a.drill_id,
+                     **{k: getattr(a, k) for k in STEPS}, "free_text": a.free_text,
+                     "created_at": a.created_at.isoformat(), "updated_at": a.updated_at.isoformat()} for a in answers],
+        "votes_given": [{"answer_id": v.answer_id, **{d: getattr(v, d) for d in DIMENSIONS}, "comment": v.comment,
+                         "at": v.created_at.isoformat()}
+                        for v in s.exec(select(Vote).where(Vote.team_id == team.id, Vote.voter_id == member.id))],
+        "votes_received": [{"answer_id": v.answer_id, **{d: getattr(v, d) for d in DIMENSIONS}, "comment": v.comment}
+                           for v in s.exec(select(Vote).join(Answer, Answer.id == Vote.answer_id).where(
+                               Vote.team_id == team.id, Answer.member_id == member.id))],
+        "drills": [{"id": d.id, "kind": d.kind, "content": d.content_id, "status": d.status,
+                    "started_at": d.started_at.isoformat()}
+                   for d in s.exec(select(Drill).where(Drill.team_id == team.id, Drill.member_id == member.id))],
+        "practice_days": sorted(d.isoformat() for d in s.exec(select(PracticeDay.local_date).where(
+            PracticeDay.team_id == team.id, PracticeDay.member_id == member.id))),
+    }
+    body = json.dumps(data, indent=2, ensure_ascii=False).encode()
+    return Reply(messages=(Message("Your sensebot data",
+                                   f"{len(data['answers'])} answers, {len(data['votes_given'])} votes given, "
+                                   f"{len(data['practice_days'])} practice days."),),
+                 attachment=Attachment(f"sensebot-export-{member.user_id}.json", body))
+
+
+def forget(ctx: Ctx, team: Team, member: Member, confirmed: bool) -> Reply:
+    """Delete the member's answers, votes, drills, practice days and preferences.
+
+    Results already posted stay as posted; results computed later simply no longer
+    include this member's answers or votes.
+    """
+    if not confirmed:
+        return Reply(messages=(Message(
+            "Forget everything about you?",
+            "This deletes your answers, the votes you gave, your drills, streak and preferences in this team. "
+            "It cannot be undone. Run `forget-me confirm` or press the button.",
+            buttons=(Button("Yes, forget me", "forget_confirm", member.user_id, "danger"),)),))
+    s = ctx.session
+    mine = select(Answer.id).where(Answer.team_id == team.id, Answer.member_id == member.id)
+    s.exec(delete(Vote).where(Vote.team_id == team.id, Vote.answer_id.in_(mine)))
+    s.exec(delete(Vote).where(Vote.team_id == team.id, Vote.voter_id == member.id))
+    s.exec(delete(Answer).where(Answer.team_id == team.id, Answer.member_id == member.id))
+    s.exec(delete(Drill).where(Drill.team_id == team.id, Drill.member_id == member.id))
+    s.exec(delete(PracticeDay).where(PracticeDay.team_id == team.id, PracticeDay.member_id == member.id))
+    s.delete(member)
+    s.flush()
+    return Reply.note("Forgotten", "Everything sensebot held about you in this team is deleted.")
+
+
+def reminders(ctx: Ctx, member: Member, args: tuple[str, ...]) -> Reply:
+    """`reminders on|off` or `reminders quiet 21:00 08:00`."""
+    arg = args[0].lower() if args else ""
+    if arg in ("on", "off"):
+        member.reminders = arg == "on"
+    elif arg == "quiet" and len(args) == 3:
+        try:
+            member.quiet_start, member.quiet_end = (parse_hhmm(a).strftime("%H:%M") for a in args[1:3])
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    elif arg:
+        raise UserError("Usage: reminders on | reminders off | reminders quiet 21:00 08:00")
+    state = "on" if member.reminders else "off"
+    return Reply.note(f"Reminders are {state}",
+                      f"At most one private reminder a round, never between {member.quiet_start} and {member.quiet_end} your time.")
+
+
+def leaderboard_visibility(ctx: Ctx, member: Member, show: bool) -> Reply:
+    member.leaderboard_opt_out = not show
+    return Reply.note("You appear on leaderboards" if show else "You're hidden from leaderboards",
+                      "Your own streak and scores stay visible to you.")

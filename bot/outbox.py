@@ -1,0 +1,171 @@
+"""The outbox: unsolicited messages written in the same transaction as their cause,
+then delivered by a dispatcher through a `ChatPort`.
+
+A row is claimed (a lease) before it is sent and marked sent with the platform's
+reference after; a crash in between repeats at most the rows in flight, and rows whose
+lease ran out are picked up again. Thread replies wait until their parent has a
+platform reference. Permanent platform errors fail the row at once; others are retried
+with exponential backoff and jitter, or after the platform's Retry-After.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from datetime import timedelta
+from typing import Mapping
+
+from sqlalchemy import or_
+from sqlmodel import select
+
+from bot.context import Ctx
+from bot.messages import Message
+from bot.ports import ChatPort, Clock, DeliveryError
+from bot.store.db import Database
+from bot.store.models import OutboxRow, Round, Team
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+PARENT_WAIT = timedelta(seconds=2)
+
+
+def enqueue(
+    ctx: Ctx,
+    team: Team,
+    *,
+    target: str,
+    message: Message,
+    dedupe_key: str,
+    kind: str = "channel",
+    thread_of: int | None = None,
+    round_id: int | None = None,
+) -> OutboxRow | None:
+    """Queue a message once per `dedupe_key` (scoped by team); returns None if already queued."""
+    key = f"{team.id}:{dedupe_key}"
+    if ctx.session.exec(select(OutboxRow.id).where(OutboxRow.dedupe_key == key)).first() is not None:
+        return None
+    row = OutboxRow(
+        team_id=team.id, platform=team.platform, workspace_id=team.workspace_id, kind=kind, target=target,
+        thread_of=thread_of, round_id=round_id, dedupe_key=key, payload=message.to_json(),
+        next_attempt_at=ctx.now(), created_at=ctx.now(),
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    return row
+
+
+def backoff(attempts: int, retry_after: float | None, rng: random.Random) -> timedelta:
+    """Retry-After when the platform gives one, else 2^n seconds (capped at 5 min) with full jitter."""
+    if retry_after is not None:
+        return timedelta(seconds=max(0.0, retry_after))
+    cap = min(300.0, 2.0 ** attempts)
+    return timedelta(seconds=cap / 2 + rng.random() * cap / 2)
+
+
+class Dispatcher:
+    """Drains the outbox for the platforms it has ports for."""
+
+    def __init__(self, db: Database, clock: Clock, ports: Mapping[str, ChatPort], worker: str | None = None,
+                 rng: random.Random | None = None):
+        self.db = db
+        self.clock = clock
+        self.ports = dict(ports)
+        self.worker = worker or uuid.uuid4().hex[:12]
+        self.rng = rng or random.Random()
+
+    def claim(self, limit: int = 50) -> list[OutboxRow]:
+        """Lease up to `limit` due rows to this worker (SKIP LOCKED on PostgreSQL)."""
+        now = self.clock.now()
+        with self.db.transaction() as s:
+            rows = list(s.exec(
+                select(OutboxRow)
+                .where(OutboxRow.status == "pending", OutboxRow.platform.in_(list(self.ports)),
+                       OutboxRow.next_attempt_at <= now,
+                       or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
+                .order_by(OutboxRow.id).limit(limit).with_for_update(skip_locked=True)
+            ))
+            for row in rows:
+                row.claimed_until = now + LEASE
+                row.claimed_by = self.worker
+            return rows
+
+    def drain(self, limit: int = 50) -> int:
+        """Deliver what is due; returns how many rows were sent."""
+        sent = 0
+        for row in self.claim(limit):
+            sent += self._deliver(row)
+        return sent
+
+    def drain_all(self, max_rounds: int = 1000) -> int:
+        total = 0
+        for _ in range(max_rounds):
+            n = self.drain()
+            total += n
+            if n == 0:
+                break
+        return total
+
+    def _deliver(self, row: OutboxRow) -> int:
+        port = self.ports[row.platform]
+        thread_ref = None
+        if row.thread_of is not None:
+            with self.db.session() as s:
+                parent = s.get(OutboxRow, row.thread_of)
+            if parent is None or parent.status == "failed":
+                thread_ref = None  # the parent never made it: post at top level rather than lose it
+            elif parent.message_ref is None:
+                self._release(row, self.clock.now() + PARENT_WAIT, count_attempt=False)
+                return 0
+            else:
+                thread_ref = parent.message_ref
+        message = Message.from_json(row.payload)
+        try:
+            if row.kind == "direct":
+                ref = port.direct(row.workspace_id, row.target, message)
+            else:
+                ref = port.post(row.workspace_id, row.target, message, thread_ref=thread_ref)
+        except DeliveryError as exc:
+            self._failed(row, exc)
+            return 0
+        except Exception as exc:  # a bug or a network fault in the port: retry, never lose the row
+            log.warning("outbox row %s: delivery raised %s", row.id, type(exc).__name__)
+            self._failed(row, DeliveryError(type(exc).__name__))
+            return 0
+        with self.db.transaction() as s:
+            fresh = s.get(OutboxRow, row.id)
+            fresh.status, fresh.message_ref, fresh.sent_at = "sent", ref, self.clock.now()
+            fresh.claimed_until, fresh.attempts = None, fresh.attempts + 1
+            if fresh.round_id is not None:
+                rnd = s.get(Round, fresh.round_id)
+                if rnd is not None and rnd.team_id == fresh.team_id and rnd.message_ref is None:
+                    rnd.message_ref = ref
+        return 1
+
+    def _release(self, row: OutboxRow, at, *, count_attempt: bool, error: str = "") -> None:
+        with self.db.transaction() as s:
+            fresh = s.get(OutboxRow, row.id)
+            fresh.claimed_until, fresh.claimed_by, fresh.next_attempt_at = None, None, at
+            if count_attempt:
+                fresh.attempts += 1
+                fresh.error = error[:500]
+
+    def _failed(self, row: OutboxRow, exc: DeliveryError) -> None:
+        attempts = row.attempts + 1
+        if exc.permanent or attempts >= MAX_ATTEMPTS:
+            log.warning("outbox row %s failed for team %s: %s", row.id, row.team_id, exc.reason)
+            with self.db.transaction() as s:
+                fresh = s.get(OutboxRow, row.id)
+                fresh.status, fresh.error, fresh.attempts, fresh.claimed_until = "failed", exc.reason[:500], attempts, None
+            return
+        delay = backoff(attempts, exc.retry_after, self.rng)
+        log.info("outbox row %s: %s, retrying in %.1fs", row.id, exc.reason, delay.total_seconds())
+        self._release(row, self.clock.now() + delay, count_attempt=True, error=exc.reason)
+
+
+def failed_rows(ctx: Ctx, team: Team, limit: int = 5) -> list[OutboxRow]:
+    return list(ctx.session.exec(
+        select(OutboxRow).where(OutboxRow.team_id == team.id, OutboxRow.status == "failed")
+        .order_by(OutboxRow.id.desc()).limit(limit)
+    ))

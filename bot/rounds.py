@@ -1,0 +1,234 @@
+"""Rounds: one prompt per team and local date, and its phases answering → voting → closed.
+
+Every function here is idempotent: opening a round that exists returns it; each nudge,
+reveal and result is queued under a dedupe key, so a second run queues nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import date, timedelta
+
+from sqlmodel import select
+
+from bot import outbox, results, streaks
+from bot.content import CATEGORIES, CATEGORY_NAMES, Prompt
+from bot.context import Ctx, UserError
+from bot.localtime import local_wall_to_utc, parse_hhmm
+from bot.messages import Button, Message, Section
+from bot.store.models import Answer, Member, Round, Team
+from bot.teams import members_by_id, when, zone
+
+
+def available_prompts(ctx: Ctx, team: Team) -> list[Prompt]:
+    """The prompts of the team's packs (all shipped packs when it chose none)."""
+    packs = set(team.packs or [])
+    prompts = [p for p in ctx.library.prompts if not packs or _pack_of(p) in packs]
+    if not prompts:
+        raise UserError("None of this team's packs has prompts; run `set packs` again or clear it.")
+    return prompts
+
+
+def _pack_of(p: Prompt) -> str:
+    return p.source.rsplit("/", 1)[-1].removesuffix(".yaml")
+
+
+def pick_prompt(ctx: Ctx, team: Team, category: str | None = None, exclude: set[str] | None = None) -> Prompt:
+    """No repeat until the packs are used up; rotate categories; spread teams over the library."""
+    prompts = available_prompts(ctx, team)
+    history = list(ctx.session.exec(
+        select(Round.prompt_id).where(Round.team_id == team.id).order_by(Round.local_date)))
+    uses = Counter(history)
+    by_id = {p.id: p for p in prompts}
+    if category:
+        pool = [p for p in prompts if p.category == category]
+    else:
+        recent = [by_id[pid].category for pid in history[-len(CATEGORIES) + 1:] if pid in by_id] if history else []
+        cat_uses = Counter(by_id[pid].category for pid in history if pid in by_id)
+        order = sorted(CATEGORIES, key=lambda c: (c in recent, cat_uses[c], CATEGORIES.index(c)))
+        pool = []
+        for c in order:
+            pool = [p for p in prompts if p.category == c]
+            if pool:
+                break
+    pool = [p for p in pool if p.id not in (exclude or set())] or pool
+    least = min(uses[p.id] for p in pool)
+    pool = [p for p in pool if uses[p.id] == least]
+    return min(pool, key=lambda p: hashlib.sha256(f"{team.id}:{p.id}".encode()).hexdigest())
+
+
+def timeline(team: Team, day: date) -> tuple:
+    """(opens, answer deadline, vote deadline) in UTC for the round of local date `day`."""
+    opens = local_wall_to_utc(day, parse_hhmm(team.practice_time), zone(team))
+    return (opens, opens + timedelta(minutes=team.answer_minutes), opens + timedelta(minutes=team.vote_minutes))
+
+
+def find(ctx: Ctx, team: Team, round_id: int) -> Round | None:
+    """A round by id, only if it is this team's: a forged id finds nothing."""
+    rnd = ctx.session.get(Round, round_id)
+    return rnd if rnd is not None and rnd.team_id == team.id else None
+
+
+def for_date(ctx: Ctx, team: Team, day: date) -> Round | None:
+    return ctx.session.exec(select(Round).where(Round.team_id == team.id, Round.local_date == day)).first()
+
+
+def by_thread(ctx: Ctx, team: Team, thread_ref: str) -> Round | None:
+    return ctx.session.exec(select(Round).where(Round.team_id == team.id, Round.message_ref == thread_ref)).first()
+
+
+def current(ctx: Ctx, team: Team, phase: str | None = None) -> Round | None:
+    """The newest round that is not closed (or in the given phase)."""
+    q = select(Round).where(Round.team_id == team.id)
+    q = q.where(Round.phase == phase) if phase else q.where(Round.phase != "closed")
+    return ctx.session.exec(q.order_by(Round.local_date.desc())).first()
+
+
+def latest(ctx: Ctx, team: Team) -> Round | None:
+    return ctx.session.exec(select(Round).where(Round.team_id == team.id).order_by(Round.local_date.desc())).first()
+
+
+def open_round(ctx: Ctx, team: Team, day: date) -> Round:
+    """Create the round of `day` and queue its prompt; return the existing one if there is one."""
+    existing = for_date(ctx, team, day)
+    if existing is not None:
+        return existing
+    if not team.channel_id:
+        raise UserError("No channel is set up yet — an admin runs: setup #channel HH:MM Area/City")
+    prompt = pick_prompt(ctx, team)
+    opens, answer_by, vote_by = timeline(team, day)
+    rnd = Round(team_id=team.id, local_date=day, prompt_id=prompt.id, phase="answering", opened_at=ctx.now(),
+                answer_deadline=max(answer_by, ctx.now() + timedelta(minutes=30)),
+                vote_deadline=max(vote_by, ctx.now() + timedelta(minutes=60)), channel_id=team.channel_id)
+    ctx.session.add(rnd)
+    ctx.session.flush()
+    row = outbox.enqueue(ctx, team, target=team.channel_id, message=prompt_message(prompt, rnd, team),
+                         dedupe_key=f"round:{rnd.id}:prompt", round_id=rnd.id)
+    rnd.prompt_outbox_id = row.id if row else None
+    return rnd
+
+
+def prompt_message(prompt: Prompt, rnd: Round, team: Team) -> Message:
+    personas = "\n".join(f"• {p.role.replace('-', ' ')}: {p.need}" for p in prompt.personas)
+    role = f"\nYour interviewer plays a {prompt.interviewer_role.replace('-', ' ')}." if prompt.interviewer_role else ""
+    return Message(
+        title=f"Today's case: {prompt.title}",
+        text=f"{prompt.text}{role}",
+        sections=(
+            Section("Category", f"{CATEGORY_NAMES[prompt.category]} · {prompt.area.replace('-', ' ')} · "
+                                f"{prompt.difficulty} · time box {prompt.time_box_minutes} min"),
+            Section("Personas to consider", personas),
+            Section("How it runs", f"Answer by {when(rnd.answer_deadline, team)} with Scope, Segment, Solve, Score. "
+                                   f"Votes until {when(rnd.vote_deadline, team)}. The steps follow in this thread."),
+        ),
+        buttons=(Button("Answer", "answer", str(rnd.id), "primary"), Button("Drill a different one", "drill", "")),
+    )
+
+
+def step_message(prompt: Prompt, step_id: str, ctx: Ctx) -> Message:
+    step = ctx.library.frameworks.step(step_id)
+    n = [s.id for s in ctx.library.frameworks.four_s].index(step_id) + 1
+    hints = "\n".join(f"• {h}" for h in prompt.hints.get(step_id, ()))
+    return Message(
+        title=f"Step {n} of 4 — {step.name}",
+        text=step.question,
+        sections=(Section("Questions a strong candidate asks", hints),) if hints else (),
+    )
+
+
+def nudge(ctx: Ctx, team: Team, rnd: Round, step_id: str) -> None:
+    prompt = ctx.library.prompt(rnd.prompt_id)
+    if prompt is None or rnd.phase != "answering":
+        return
+    outbox.enqueue(ctx, team, target=rnd.channel_id, message=step_message(prompt, step_id, ctx),
+                   dedupe_key=f"round:{rnd.id}:nudge:{step_id}", thread_of=rnd.prompt_outbox_id)
+
+
+def answer_message(ctx: Ctx, team: Team, answer: Answer, name: str, with_rate: bool) -> Message:
+    sections = tuple(Section(s.name, getattr(answer, s.id)) for s in ctx.library.frameworks.four_s if getattr(answer, s.id))
+    if answer.free_text:
+        sections += (Section("Answer" if not sections else "More", answer.free_text),)
+    return Message(
+        title=f"Answer #{answer.id} by {name}", sections=sections, user_text=True,
+        buttons=(Button("Rate", "rate", str(answer.id), "primary"),) if with_rate else (),
+    )
+
+
+def reveal(ctx: Ctx, team: Team, rnd: Round) -> None:
+    """Answer deadline: show every answer with a Rate button and open voting."""
+    if rnd.phase != "answering":
+        return
+    answers = list(ctx.session.exec(select(Answer).where(Answer.team_id == team.id, Answer.round_id == rnd.id)
+                                     .order_by(Answer.id)))
+    if not answers:
+        rnd.phase = "closed"
+        outbox.enqueue(ctx, team, target=rnd.channel_id, dedupe_key=f"round:{rnd.id}:reveal",
+                       thread_of=rnd.prompt_outbox_id,
+                       message=Message("Answers are closed", "Nobody answered this one. See you at the next prompt!"))
+        return
+    rnd.phase = "voting"
+    names = members_by_id(ctx, team)
+    outbox.enqueue(ctx, team, target=rnd.channel_id, dedupe_key=f"round:{rnd.id}:reveal",
+                   thread_of=rnd.prompt_outbox_id, message=Message(
+                       f"Voting is open: {len(answers)} answer{'s' if len(answers) != 1 else ''}",
+                       f"Rate each answer on the five rubric dimensions until {when(rnd.vote_deadline, team)}. "
+                       "You can't rate your own; rating again replaces your vote."))
+    for a in answers:
+        name = names[a.member_id].display_name if a.member_id in names else "someone"
+        outbox.enqueue(ctx, team, target=rnd.channel_id, dedupe_key=f"round:{rnd.id}:answer:{a.id}",
+                       thread_of=rnd.prompt_outbox_id, message=answer_message(ctx, team, a, name, with_rate=True))
+
+
+def close(ctx: Ctx, team: Team, rnd: Round) -> None:
+    """Vote deadline: post results (ranking, averages, pass marks, model outline)."""
+    if rnd.phase == "closed":
+        return
+    rnd.phase = "closed"
+    prompt = ctx.library.prompt(rnd.prompt_id)
+    res = results.compute(ctx, team, rnd, ctx.library.rubric)
+    outbox.enqueue(ctx, team, target=rnd.channel_id, dedupe_key=f"round:{rnd.id}:results",
+                   message=results_message(ctx, team, rnd, prompt, res))
+    for member_id in {e.member_id for e in res.entries}:
+        member = ctx.session.get(Member, member_id)
+        info = streaks.streak(ctx, team, member)
+        if info.current in streaks.MILESTONES:
+            outbox.enqueue(ctx, team, target=rnd.channel_id, dedupe_key=f"milestone:{member_id}:{rnd.local_date}",
+                           message=Message(f"🔥 {member.display_name} reached a {info.current}-day streak!", user_text=True))
+
+
+def results_message(ctx: Ctx, team: Team, rnd: Round, prompt: Prompt | None, res: results.Results) -> Message:
+    rubric = ctx.library.rubric
+    lines = []
+    for i, e in enumerate(res.entries, 1):
+        if e.score is None:
+            lines.append(f"{i}. {e.name} — no votes yet")
+        else:
+            mark = "✅ pass" if e.passed else "❌ below bar"
+            lines.append(f"{i}. {e.name} — {e.score:.2f} {mark} ({e.votes} vote{'s' if e.votes != 1 else ''})")
+    sections = [Section("Ranking", "\n".join(lines) or "No answers.")]
+    if res.team_averages:
+        sections.append(Section("Team average per dimension", "\n".join(
+            f"• {d.name} ({d.weight}%): {res.team_averages[d.id]:.2f}" for d in rubric.dimensions)))
+    if prompt is not None:
+        sections.append(Section("Model outline", outline_text(prompt)))
+    return Message(f"Results: {prompt.title if prompt else rnd.prompt_id}",
+                   f"Pass bar {team.pass_bar:.2f} / 5 · {res.votes} vote{'s' if res.votes != 1 else ''} cast.",
+                   sections=tuple(sections), user_text=True)
+
+
+def outline_text(prompt: Prompt) -> str:
+    o = prompt.outline
+    api = o.api
+    parts = [
+        "Scope: " + " ".join(o.scope),
+        "Segments: " + "; ".join(f"{n} — {needs}" for n, needs in o.segments),
+        "Phases: " + " ".join(f"{k.upper()}: {v}" for k, v in o.phases.items()),
+    ]
+    if api:
+        parts.append(f"API: {api['method']} {api['endpoint']} ({', '.join(api['parameters'])}) → "
+                     f"{', '.join(api['response'])}; {', '.join(api['status_codes'])}"
+                     + (f". {api['notes']}" if api.get("notes") else ""))
+    parts.append("Trade-offs: " + " ".join(o.tradeoffs))
+    parts.append("KPIs: " + "; ".join(f"{m}: {t}" for m, t in o.kpis))
+    parts.append("Pitfalls: " + " ".join(o.pitfalls))
+    return "\n".join(parts)

@@ -1,0 +1,217 @@
+"""The tables. Every row that belongs to a team carries `team_id`, and every query filters on it.
+
+Times are UTC. Rounds are unique per team and local date; round steps are unique per
+round and step name, which is what makes every scheduled step happen at most once.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    workspace_id: str = Field(max_length=64)
+    name: str = Field(default="", max_length=200)
+    channel_id: str = Field(default="", max_length=64)
+    practice_time: str = Field(default="09:00", max_length=5)
+    timezone: str = Field(default="UTC", max_length=64)
+    weekdays: str = Field(default="mon,tue,wed,thu,fri", max_length=40)
+    skip_dates: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    paused: bool = False
+    reveal: str = Field(default="deadline", max_length=16)  # "deadline" | "immediate"
+    pass_bar: float = 4.3
+    packs: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The round timeline, minutes after the prompt opens.
+    nudge_minutes: list = Field(default_factory=lambda: [30, 90, 180, 270], sa_column=Column(JSON, nullable=False))
+    reminder_minutes: int = 360
+    answer_minutes: int = 480
+    vote_minutes: int = 1380
+    grace_minutes: int = 120
+    digest_weekday: int = 4  # Friday
+    digest_time: str = Field(default="16:00", max_length=5)
+    min_votes: int = 2
+    retention_days: Optional[int] = None
+    created_at: datetime
+    removed_at: Optional[datetime] = None
+
+
+class Member(SQLModel, table=True):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    user_id: str = Field(max_length=64)
+    display_name: str = Field(default="", max_length=200)
+    timezone: Optional[str] = Field(default=None, max_length=64)
+    reminders: bool = True
+    quiet_start: str = Field(default="21:00", max_length=5)
+    quiet_end: str = Field(default="08:00", max_length=5)
+    leaderboard_opt_out: bool = False
+    created_at: datetime
+    last_active_at: Optional[datetime] = None
+
+
+class Round(SQLModel, table=True):
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("team_id", "local_date"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    local_date: date
+    prompt_id: str = Field(max_length=120)
+    phase: str = Field(default="answering", max_length=16)  # answering | voting | closed
+    opened_at: datetime
+    answer_deadline: datetime
+    vote_deadline: datetime
+    channel_id: str = Field(default="", max_length=64)
+    message_ref: Optional[str] = Field(default=None, max_length=128, index=True)
+    prompt_outbox_id: Optional[int] = None
+
+
+class RoundStep(SQLModel, table=True):
+    """One scheduled step of a round, recorded once: done or missed."""
+
+    __tablename__ = "round_steps"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    key: str = Field(max_length=120)  # e.g. "2026-11-23:nudge:scope", "digest:2026-W48"
+    status: str = Field(max_length=16)  # done | missed
+    due_at: datetime
+    ran_at: datetime
+    note: str = Field(default="", max_length=300)
+
+
+class Answer(SQLModel, table=True):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("round_id", "member_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    round_id: Optional[int] = Field(default=None, foreign_key="rounds.id", index=True, ondelete="CASCADE")
+    drill_id: Optional[int] = Field(default=None, foreign_key="drills.id", index=True, ondelete="CASCADE")
+    member_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
+    scope: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    segment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    solve: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    score: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    free_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    source: str = Field(default="form", max_length=16)
+    created_at: datetime
+    updated_at: datetime
+
+
+class Vote(SQLModel, table=True):
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("answer_id", "voter_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    answer_id: int = Field(foreign_key="answers.id", index=True, ondelete="CASCADE")
+    voter_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
+    problem_definition: int
+    user_empathy: int
+    solution_design: int
+    business_impact: int
+    communication: int
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime
+
+
+class Drill(SQLModel, table=True):
+    __tablename__ = "drills"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    member_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
+    kind: str = Field(default="case", max_length=16)  # case | skill
+    content_id: str = Field(max_length=120)
+    step: int = 0
+    status: str = Field(default="active", max_length=16)  # active | finished | abandoned | expired
+    started_at: datetime
+    expires_at: datetime
+    finished_at: Optional[datetime] = None
+
+
+class PracticeDay(SQLModel, table=True):
+    """A day a member practised, on the team's local calendar: the unit of streaks."""
+
+    __tablename__ = "practice_days"
+    __table_args__ = (UniqueConstraint("member_id", "local_date"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    member_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
+    local_date: date
+    source: str = Field(default="round", max_length=16)
+
+
+class OutboxRow(SQLModel, table=True):
+    """A message the core wants delivered, written in the same transaction as its cause."""
+
+    __tablename__ = "outbox"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    platform: str = Field(max_length=16, index=True)
+    workspace_id: str = Field(max_length=64)
+    kind: str = Field(max_length=16)  # channel | direct
+    target: str = Field(max_length=64)  # channel id or user id
+    thread_of: Optional[int] = None  # outbox id of the parent message, for thread replies
+    round_id: Optional[int] = None  # the prompt of this round: its ref becomes the round's thread
+    dedupe_key: str = Field(max_length=160, unique=True)
+    payload: dict = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16, index=True)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime
+    claimed_until: Optional[datetime] = None
+    claimed_by: Optional[str] = Field(default=None, max_length=64)
+    message_ref: Optional[str] = Field(default=None, max_length=128)
+    error: str = Field(default="", max_length=500)
+    created_at: datetime
+    sent_at: Optional[datetime] = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed a team's setup, paused, skipped or purged, and when."""
+
+    __tablename__ = "audit"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=40)
+    detail: str = Field(default="", max_length=500)
+    at: datetime
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Platform event ids already handled, so a retried delivery is recorded once."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("team_id", "event_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    event_id: str = Field(max_length=128)
+    at: datetime
+
+
+class Lease(SQLModel, table=True):
+    """A named lease one process holds for a while (the scheduler's leadership on SQLite)."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=64)
+    expires_at: datetime

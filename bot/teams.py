@@ -1,0 +1,189 @@
+"""Teams and members: finding them (always scoped), their settings, and the practice calendar.
+
+`is_practice_day` is the one rule for which local dates are practice days; the scheduler
+and streaks both ask it.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from bot.context import Ctx, UserError
+from bot.events import Who
+from bot.localtime import (
+    format_weekdays, local_date, parse_date, parse_hhmm, parse_timezone, parse_weekdays,
+)
+from bot.store.models import AuditEntry, Member, Team
+
+
+def zone(team: Team) -> ZoneInfo:
+    return parse_timezone(team.timezone)
+
+
+def weekdays(team: Team) -> tuple[int, ...]:
+    return parse_weekdays(team.weekdays)
+
+
+def is_practice_day(team: Team, day: date) -> bool:
+    return day.weekday() in weekdays(team) and day.isoformat() not in (team.skip_dates or [])
+
+
+def today(ctx: Ctx, team: Team) -> date:
+    return local_date(ctx.now(), zone(team))
+
+
+def find_team(ctx: Ctx, platform: str, workspace_id: str) -> Team | None:
+    return ctx.session.exec(
+        select(Team).where(Team.platform == platform, Team.workspace_id == workspace_id)
+    ).first()
+
+
+def ensure_team(ctx: Ctx, who: Who, default_tz: str = "UTC") -> Team:
+    team = find_team(ctx, who.platform, who.workspace_id)
+    if team is None:
+        team = Team(platform=who.platform, workspace_id=who.workspace_id, timezone=default_tz,
+                    channel_id="", created_at=ctx.now())
+        ctx.session.add(team)
+        ctx.session.flush()
+    elif team.removed_at is not None:
+        team.removed_at = None  # reinstalled: cancel the scheduled deletion
+    return team
+
+
+def find_member(ctx: Ctx, team: Team, user_id: str) -> Member | None:
+    return ctx.session.exec(select(Member).where(Member.team_id == team.id, Member.user_id == user_id)).first()
+
+
+def ensure_member(ctx: Ctx, team: Team, who: Who) -> Member:
+    member = find_member(ctx, team, who.user_id)
+    if member is None:
+        member = Member(team_id=team.id, user_id=who.user_id, display_name=who.display_name or who.user_id,
+                        created_at=ctx.now())
+        ctx.session.add(member)
+    elif who.display_name and member.display_name != who.display_name:
+        member.display_name = who.display_name
+    member.last_active_at = ctx.now()
+    ctx.session.flush()
+    return member
+
+
+def members_by_id(ctx: Ctx, team: Team) -> dict[int, Member]:
+    return {m.id: m for m in ctx.session.exec(select(Member).where(Member.team_id == team.id))}
+
+
+def audit(ctx: Ctx, team: Team, actor: str, action: str, detail: str = "") -> None:
+    ctx.session.add(AuditEntry(team_id=team.id, actor=actor, action=action, detail=detail[:500], at=ctx.now()))
+
+
+def recent_audit(ctx: Ctx, team: Team, limit: int = 5) -> list[AuditEntry]:
+    return list(ctx.session.exec(
+        select(AuditEntry).where(AuditEntry.team_id == team.id).order_by(AuditEntry.id.desc()).limit(limit)
+    ))
+
+
+# ---------------------------------------------------------------- admin changes
+
+
+def setup(ctx: Ctx, team: Team, actor: str, args: tuple[str, ...]) -> str:
+    """`setup #channel HH:MM Area/City [mon-fri]` — every part validated before anything changes."""
+    if len(args) < 3:
+        raise UserError("Usage: setup #channel HH:MM Area/City [mon-fri] — e.g. setup #pm-practice 09:00 Europe/Berlin mon-fri")
+    channel = args[0].strip()
+    if channel.startswith("<#") and channel.endswith(">"):  # Slack's <#C123|name> form
+        channel = channel[2:-1].split("|", 1)[0]
+    channel = channel.lstrip("#")
+    if not channel:
+        raise UserError("Name the channel to post in, e.g. #pm-practice.")
+    try:
+        at = parse_hhmm(args[1])
+        tz = parse_timezone(args[2])
+        days = parse_weekdays(args[3]) if len(args) > 3 else parse_weekdays(team.weekdays)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    team.channel_id = channel
+    team.practice_time = at.strftime("%H:%M")
+    team.timezone = tz.key
+    team.weekdays = format_weekdays(days)
+    audit(ctx, team, actor, "setup", f"#{channel} {team.practice_time} {tz.key} {team.weekdays}")
+    return (f"Daily prompts will go to #{channel} at {team.practice_time} {tz.key} on "
+            f"{team.weekdays.replace(',', ', ')}.")
+
+
+def pause(ctx: Ctx, team: Team, actor: str, paused: bool) -> str:
+    team.paused = paused
+    audit(ctx, team, actor, "pause" if paused else "resume")
+    return "Paused: no prompts until someone runs resume." if paused else "Resumed: the next prompt goes out on schedule."
+
+
+def skip(ctx: Ctx, team: Team, actor: str, args: tuple[str, ...]) -> str:
+    if not args:
+        raise UserError("Usage: skip YYYY-MM-DD — e.g. skip 2026-12-24")
+    try:
+        day = parse_date(args[0])
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if day < today(ctx, team):
+        raise UserError(f"{day.isoformat()} is already past; pick today or a later date.")
+    dates = sorted(set(team.skip_dates or []) | {day.isoformat()})
+    team.skip_dates = dates
+    audit(ctx, team, actor, "skip", day.isoformat())
+    return f"No practice on {day:%A %d %B %Y}; streaks won't break that day."
+
+
+SETTINGS = {
+    "reveal": ("reveal", ("deadline", "immediate")),
+    "pass-bar": ("pass_bar", float),
+    "answer-window": ("answer_minutes", int),
+    "vote-window": ("vote_minutes", int),
+    "reminder-at": ("reminder_minutes", int),
+    "grace": ("grace_minutes", int),
+    "min-votes": ("min_votes", int),
+    "retention-days": ("retention_days", int),
+}
+
+
+def set_option(ctx: Ctx, team: Team, actor: str, args: tuple[str, ...]) -> str:
+    """`set <name> <value>` for the timeline and scoring settings."""
+    if len(args) != 2 or args[0] not in SETTINGS:
+        raise UserError("Usage: set <name> <value>, where name is one of " + ", ".join(SETTINGS) + ".")
+    name, raw = args
+    attr, kind = SETTINGS[name]
+    if isinstance(kind, tuple):
+        if raw not in kind:
+            raise UserError(f"{name} is one of {', '.join(kind)}.")
+        value: object = raw
+    else:
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise UserError(f"{name} needs a number, not '{raw}'.") from None
+        if attr == "pass_bar" and not 1 <= float(value) <= 5:
+            raise UserError("The pass bar is between 1 and 5, e.g. 4.3.")
+        if attr.endswith("minutes") and not 0 <= int(value) <= 2880:
+            raise UserError(f"{name} is in minutes after the prompt, from 0 to 2880.")
+        if attr in ("min_votes", "retention_days") and int(value) < 0:
+            raise UserError(f"{name} can't be negative.")
+        if attr == "retention_days" and int(value) == 0:
+            value = None
+    setattr(team, attr, value)
+    if not team.reminder_minutes < team.answer_minutes < team.vote_minutes:
+        raise UserError("The reminder must come before the answer deadline, and that before the vote deadline.")
+    audit(ctx, team, actor, "set", f"{name}={raw}")
+    return f"{name} is now {raw}."
+
+
+def describe(team: Team) -> str:
+    where = f"#{team.channel_id}" if team.channel_id else "no channel yet (run setup)"
+    state = "paused" if team.paused else "running"
+    skips = ", ".join(team.skip_dates[-5:]) if team.skip_dates else "none"
+    return (f"Prompts: {where} at {team.practice_time} {team.timezone} on {team.weekdays.replace(',', ', ')} ({state}).\n"
+            f"Answers close {team.answer_minutes // 60}h{team.answer_minutes % 60:02d} after the prompt, votes "
+            f"{team.vote_minutes // 60}h{team.vote_minutes % 60:02d} after; reveal: {team.reveal}; pass bar {team.pass_bar:.2f}.\n"
+            f"Skip dates: {skips}.")
+
+
+def when(dt: datetime, team: Team) -> str:
+    """A UTC instant as the team reads it: 'Mon 23 Nov 17:00 CET'."""
+    return dt.astimezone(zone(team)).strftime("%a %d %b %H:%M %Z")

@@ -1,0 +1,89 @@
+"""Peer votes: five 1-5 rubric scores and an optional comment per voter per answer.
+
+Rules, checked here once: the answer must belong to the voter's team (a forged id finds
+nothing), its round must be in voting, nobody rates their own answer, and voting again
+replaces the earlier vote.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from sqlmodel import select
+
+from bot.content import DIMENSIONS
+from bot.context import Ctx, UserError
+from bot.messages import Choice, Field, Form, Reply
+from bot.rubric import check_scores, passes, weighted
+from bot.store.models import Answer, Member, Round, Team, Vote
+from bot.teams import when
+
+MAX_COMMENT = 1000
+
+
+def _answer_for_voting(ctx: Ctx, team: Team, voter: Member, answer_id: str | int) -> tuple[Answer, Round]:
+    try:
+        aid = int(str(answer_id).strip().lstrip("#"))
+    except ValueError:
+        raise UserError(f"'{answer_id}' is not an answer number.") from None
+    answer = ctx.session.get(Answer, aid)
+    if answer is None or answer.team_id != team.id or answer.round_id is None:
+        raise UserError(f"There is no answer #{aid} in this team.")
+    rnd = ctx.session.get(Round, answer.round_id)
+    if answer.member_id == voter.id:
+        raise UserError("You can't rate your own answer — rate a teammate's instead.")
+    if rnd.phase == "answering":
+        raise UserError(f"Voting opens at {when(rnd.answer_deadline, team)}, when answers are revealed.")
+    if rnd.phase == "closed":
+        raise UserError("Voting on this round has closed; the results are posted.")
+    return answer, rnd
+
+
+def form(ctx: Ctx, team: Team, voter: Member, answer_id: str) -> Form:
+    answer, _ = _answer_for_voting(ctx, team, voter, answer_id)
+    existing = ctx.session.exec(select(Vote).where(Vote.answer_id == answer.id, Vote.voter_id == voter.id)).first()
+    choices = tuple(Choice(str(n), str(n)) for n in range(1, 6))
+    fields = tuple(
+        Field(id=d.id, label=f"{d.name} ({d.weight}%)", kind="choice", hint=d.short, choices=choices,
+              initial=str(getattr(existing, d.id)) if existing else "")
+        for d in ctx.library.rubric.dimensions
+    ) + (Field(id="comment", label="Comment", kind="multiline", optional=True, max_length=MAX_COMMENT,
+               hint="One thing that worked and one to improve", initial=existing.comment if existing else ""),)
+    return Form(id="vote", title=f"Rate answer #{answer.id}", fields=fields, submit="Submit vote",
+                meta={"answer_id": str(answer.id)})
+
+
+def cast(ctx: Ctx, team: Team, voter: Member, answer_id: str, values: Mapping[str, str]) -> Reply:
+    answer, _ = _answer_for_voting(ctx, team, voter, answer_id)
+    try:
+        scores = check_scores(values)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    comment = (values.get("comment") or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise UserError(f"Comments are limited to {MAX_COMMENT:,} characters; yours has {len(comment):,}.")
+    vote = ctx.session.exec(select(Vote).where(Vote.answer_id == answer.id, Vote.voter_id == voter.id)).first()
+    replaced = vote is not None
+    if vote is None:
+        vote = Vote(team_id=team.id, answer_id=answer.id, voter_id=voter.id, created_at=ctx.now(), **scores)
+        ctx.session.add(vote)
+    else:
+        for k, v in scores.items():
+            setattr(vote, k, v)
+        vote.created_at = ctx.now()
+    vote.comment = comment
+    ctx.session.flush()
+    score = weighted(scores, ctx.library.rubric)
+    verdict = "above" if passes(score, team.pass_bar) else "below"
+    return Reply.note(f"Vote {'updated' if replaced else 'recorded'} for answer #{answer.id}",
+                      f"Your scores weigh to {score:.2f} / 5 ({verdict} the {team.pass_bar:.2f} bar). "
+                      + " · ".join(f"{d.name} {scores[d.id]}" for d in ctx.library.rubric.dimensions))
+
+
+def parse_inline(args: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """`vote 12 5 4 4 3 5 great framing` -> ("12", {dims..., "comment": "great framing"})."""
+    if len(args) < 1 + len(DIMENSIONS):
+        raise UserError("Usage: vote <answer#> <problem> <empathy> <design> <impact> <communication> [comment] "
+                        "— five scores from 1 to 5, e.g. vote 12 4 4 5 3 4 clear API sketch")
+    values = dict(zip(DIMENSIONS, args[1:1 + len(DIMENSIONS)]))
+    values["comment"] = " ".join(args[1 + len(DIMENSIONS):])
+    return args[0], values
