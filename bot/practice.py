@@ -16,7 +16,7 @@ from bot import answers, day, drills, leaderboard, members, outbox, rounds, stre
 from bot.content import CATEGORIES, DIMENSIONS, SKILLS, Library
 from bot.context import Ctx, UserError
 from bot.events import Action, Command, DirectMessage, Event, FormSubmitted, ThreadReply, Who
-from bot.messages import Message, Reply, Section
+from bot.messages import Button, Message, Reply, Section
 from bot.ports import Clock
 from bot.results import vote_scores
 from bot.rubric import averages, weakest, weighted
@@ -91,6 +91,35 @@ class Practice:
             ctx = Ctx(session, self.clock, self.library)
             team = session.get(Team, team_id)
             return day.run_due(ctx, team) if team is not None else []
+
+    def home(self, who: Who) -> Message:
+        """A member's overview (Slack's App Home): streak, scores per dimension, next prompt, settings."""
+        def view(ctx: Ctx) -> Message:
+            team = teams.ensure_team(ctx, who, self.default_tz)
+            member = teams.ensure_member(ctx, team, who)
+            info = streaks.streak(ctx, team, member)
+            progress = self._progress(ctx, team, member).messages[0]
+            nxt = next((s for s in day.upcoming(ctx, team) if s.name == "open"), None)
+            rnd = rounds.current(ctx, team)
+            sections = [Section("Streak", f"🔥 {info.current} days (longest {info.longest})")]
+            sections += list(progress.sections) or [Section("Scores", progress.text)]
+            sections.append(Section("Next prompt", teams.when(nxt.due, team) if nxt else "not scheduled — an admin runs setup"))
+            if rnd is not None:
+                sections.append(Section("Open round", f"{ctx.library.prompt(rnd.prompt_id).title if ctx.library.prompt(rnd.prompt_id) else rnd.prompt_id} ({rnd.phase})"))
+            sections.append(Section("Your settings", f"Reminders {'on' if member.reminders else 'off'} (quiet {member.quiet_start}–{member.quiet_end}) · "
+                                                     f"{'hidden from' if member.leaderboard_opt_out else 'shown on'} leaderboards"))
+            return Message("Your practice", progress.text if progress.sections else "", sections=tuple(sections),
+                           buttons=(Button("Start a drill", "drill", "", "primary"),))
+        return self.with_ctx(view)
+
+    def team_removed(self, platform: str, workspace_id: str) -> None:
+        """The app was uninstalled or removed from the server: schedule the team's data for deletion."""
+        def mark(ctx: Ctx) -> None:
+            team = teams.find_team(ctx, platform, workspace_id)
+            if team is not None and team.removed_at is None:
+                team.removed_at = ctx.now()
+                teams.audit(ctx, team, "platform", "removed", "uninstalled; data deleted after the grace period")
+        self.with_ctx(mark)
 
     def with_ctx(self, fn: Callable[[Ctx], object]):
         """Run `fn` in one transaction with a fresh context (for CLI and adapters' setup paths)."""
