@@ -1,0 +1,44 @@
+"""The newcomer's path: `sensebot demo` shows a whole day; `sensebot console` reopens it."""
+import io
+
+from adapters.console import demo, repl
+from bot.app import build
+from bot.config import load
+
+
+def test_demo_shows_a_full_day_and_is_deterministic(tmp_path):
+    first, second = io.StringIO(), io.StringIO()
+    assert demo.run(seed=3, db_path=str(tmp_path / "a.db"), out=first) == 0
+    assert demo.run(seed=3, db_path=str(tmp_path / "b.db"), out=second) == 0
+    text = first.getvalue()
+    for expected in ("Today's case:", "Step 1 of 4 — Scope", "Step 4 of 4 — Score", "What your answer is missing",
+                     "Today's case is still open", "Voting is open", "can't rate your own answer",
+                     "Results:", "Model outline", "-day streak", "Leaderboard — This week"):
+        assert expected in text, expected
+    assert text.index("Today's case:") < text.index("Voting is open") < text.index("Results:")
+    assert first.getvalue().replace("a.db", "") == second.getvalue().replace("b.db", "")
+
+
+def test_console_reopens_the_demo_and_runs_a_drill(tmp_path):
+    path = tmp_path / "demo.db"
+    demo.run(seed=1, db_path=str(path), out=io.StringIO())
+    app = build(load({"SENSEBOT_DATABASE_URL": f"sqlite:///{path}"}), command_prefix="/")
+    lines = iter(["/results", "/drill improve", "I assume developers sending OTP; goal: fewer failures by 20% in 2 quarters.",
+                  "Developers and IT/security leads; each needs different things.",
+                  "V1 MVP webhook, V2 dashboard, V3 enterprise. API: POST /v1/checks returns 201.",
+                  "KPIs: success rate 95% in 6 months; p95 under 400 ms.", "/streak", "/quit"])
+    out = io.StringIO()
+    assert repl.run(app.practice, user="Ada", out=out, read=lambda _prompt: next(lines)) == 0
+    text = out.getvalue()
+    assert "Results:" in text and "Drill finished" in text and "-day streak" in text
+
+
+def test_console_fast_forwards_a_day_on_the_scheduler_path(tmp_path):
+    app = build(load({"SENSEBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}), command_prefix="/")
+    lines = iter(["/setup #practice 09:00 UTC mon-sun", "/next", "/answer I assume developers; goal fewer failures.",
+                  "/next 5", "/wait 1d", "/quit"])
+    out = io.StringIO()
+    repl.run(app.practice, user="Ada", out=out, read=lambda _prompt: next(lines))
+    text = out.getvalue()
+    assert "Today's case:" in text and "Answer saved" in text and "Step 2 of 4" in text
+    assert "Results:" in text
