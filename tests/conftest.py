@@ -3,6 +3,7 @@ and `TeamBot`, a dialogue harness in the spirit of errbot's testbot: push an eve
 person, read what the bot said to them and what it posted."""
 from __future__ import annotations
 
+import os
 import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -43,10 +44,29 @@ def library():
     return content.load()
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'test.db'}")
+POSTGRES_URL = os.environ.get("SENSEBOT_TEST_POSTGRES_URL", "")
+
+
+def fresh_postgres(url: str) -> Database:
+    """An empty, migrated schema on the test server (the schema is dropped and recreated)."""
+    database = Database(url)
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
     database.upgrade()
+    return database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request, tmp_path):
+    """The same tests run on SQLite and, when a server is available, on PostgreSQL."""
+    if request.param == "postgres":
+        if not POSTGRES_URL:
+            pytest.skip("no PostgreSQL server: set SENSEBOT_TEST_POSTGRES_URL (bash .ci/postgres.sh starts one)")
+        database = fresh_postgres(POSTGRES_URL)
+    else:
+        database = Database(f"sqlite:///{tmp_path / 'test.db'}")
+        database.upgrade()
     yield database
     database.dispose()
 
