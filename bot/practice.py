@@ -92,6 +92,16 @@ class Practice:
             team = session.get(Team, team_id)
             return day.run_due(ctx, team) if team is not None else []
 
+    def housekeeping(self) -> list[int]:
+        """Retention for every team, then deletion of teams removed past the grace period."""
+        from bot import retention
+
+        def run(ctx: Ctx) -> list[int]:
+            for team in ctx.session.exec(select(Team).where(Team.removed_at.is_(None))):
+                retention.apply(ctx, team)
+            return retention.purge_removed(ctx)
+        return self.with_ctx(run)
+
     def home(self, who: Who) -> Message:
         """A member's overview (Slack's App Home): streak, scores per dimension, next prompt, settings."""
         def view(ctx: Ctx) -> Message:

@@ -50,6 +50,10 @@ def sweep() -> None:
         sched.rebuild()
     for team_id in sched.team_ids():
         run_team(team_id)
+    try:
+        sched.practice.housekeeping()
+    except Exception:
+        log.exception("retention and purge failed; the next sweep retries")
 
 
 class Scheduler:

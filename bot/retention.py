@@ -1,0 +1,46 @@
+"""Data retention: old answers and votes, and teams that removed the app.
+
+A team may set `retention-days`: answers (and the votes on them) older than that are
+deleted; off by default. When the app is uninstalled or removed from a server, the team
+is marked removed and its data is deleted after `REMOVAL_GRACE`; reinstalling within
+the grace period cancels the deletion (see `teams.ensure_team`).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlmodel import delete, select
+
+from bot.context import Ctx
+from bot.store.models import Answer, Team, Vote
+
+log = logging.getLogger(__name__)
+
+REMOVAL_GRACE = timedelta(days=30)
+
+
+def apply(ctx: Ctx, team: Team) -> int:
+    """Delete this team's answers (and their votes) older than its retention setting."""
+    if not team.retention_days:
+        return 0
+    cutoff = ctx.now() - timedelta(days=team.retention_days)
+    old = select(Answer.id).where(Answer.team_id == team.id, Answer.created_at < cutoff)
+    ids = list(ctx.session.exec(old))
+    if not ids:
+        return 0
+    ctx.session.exec(delete(Vote).where(Vote.team_id == team.id, Vote.answer_id.in_(ids)))
+    ctx.session.exec(delete(Answer).where(Answer.team_id == team.id, Answer.id.in_(ids)))
+    log.info("team %s: retention deleted %d answers older than %d days", team.id, len(ids), team.retention_days)
+    return len(ids)
+
+
+def purge_removed(ctx: Ctx) -> list[int]:
+    """Delete every team removed longer ago than the grace period, with all its rows."""
+    cutoff = ctx.now() - REMOVAL_GRACE
+    gone = list(ctx.session.exec(select(Team).where(Team.removed_at.is_not(None), Team.removed_at < cutoff)))
+    for team in gone:
+        log.info("team %s (%s/%s): removed %s, deleting its data", team.id, team.platform, team.workspace_id,
+                 team.removed_at.date())
+        ctx.session.delete(team)  # rows of every team table go with it (ON DELETE CASCADE)
+    return [t.id for t in gone]
