@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Mapping
 
@@ -20,13 +21,14 @@ from sqlmodel import select
 
 from bot.context import Ctx
 from bot.messages import Message
+from bot.pacing import Bucket, Pacer
 from bot.ports import ChatPort, Clock, DeliveryError
 from bot.store.db import Database
 from bot.store.models import OutboxRow, Round, Team
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=300)
 MAX_ATTEMPTS = 8
 PARENT_WAIT = timedelta(seconds=2)
 
@@ -65,15 +67,23 @@ def backoff(attempts: int, retry_after: float | None, rng: random.Random) -> tim
 
 
 class Dispatcher:
-    """Drains the outbox for the platforms it has ports for."""
+    """Drains the outbox for the platforms it has ports for.
+
+    Rows are grouped by destination: one destination's rows go out in order, one at a
+    time, while different destinations are served in parallel (`concurrency` threads),
+    each send paced by the port's rate-limit buckets when a `Pacer` is given.
+    """
 
     def __init__(self, db: Database, clock: Clock, ports: Mapping[str, ChatPort], worker: str | None = None,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, pacer: Pacer | None = None, concurrency: int = 1):
         self.db = db
         self.clock = clock
         self.ports = dict(ports)
         self.worker = worker or uuid.uuid4().hex[:12]
         self.rng = rng or random.Random()
+        self.pacer = pacer
+        self.concurrency = max(1, concurrency)
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="outbox") if self.concurrency > 1 else None
 
     def claim(self, limit: int = 50) -> list[OutboxRow]:
         """Lease up to `limit` due rows to this worker (SKIP LOCKED on PostgreSQL)."""
@@ -91,12 +101,34 @@ class Dispatcher:
                 row.claimed_by = self.worker
             return rows
 
-    def drain(self, limit: int = 50) -> int:
+    def drain(self, limit: int = 200) -> int:
         """Deliver what is due; returns how many rows were sent."""
-        sent = 0
+        groups: dict[tuple[str, str, str], list[OutboxRow]] = {}
         for row in self.claim(limit):
-            sent += self._deliver(row)
+            groups.setdefault((row.platform, row.workspace_id, row.target), []).append(row)
+        if self._pool is None or len(groups) < 2:
+            return sum(self._deliver_group(g) for g in groups.values())
+        return sum(self._pool.map(self._deliver_group, groups.values()))
+
+    def _deliver_group(self, rows: list[OutboxRow]) -> int:
+        sent = 0
+        for i, row in enumerate(rows):
+            if self._deliver(row):
+                sent += 1
+                continue
+            # keep a destination's order: the rest of its rows wait for a later drain
+            for later in rows[i + 1:]:
+                self._release(later, self.clock.now(), count_attempt=False)
+            break
         return sent
+
+    def _buckets(self, port: ChatPort, row: OutboxRow) -> list[Bucket]:
+        buckets = getattr(port, "buckets", None)
+        return list(buckets(row.kind, row.workspace_id, row.target)) if buckets and self.pacer else []
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
     def drain_all(self, max_rounds: int = 1000) -> int:
         total = 0
@@ -121,12 +153,17 @@ class Dispatcher:
             else:
                 thread_ref = parent.message_ref
         message = Message.from_json(row.payload)
+        buckets = self._buckets(port, row)
+        if buckets:
+            self.pacer.acquire(buckets)
         try:
             if row.kind == "direct":
                 ref = port.direct(row.workspace_id, row.target, message)
             else:
                 ref = port.post(row.workspace_id, row.target, message, thread_ref=thread_ref)
         except DeliveryError as exc:
+            if buckets and exc.retry_after:
+                self.pacer.block(buckets, exc.retry_after)
             self._failed(row, exc)
             return 0
         except Exception as exc:  # a bug or a network fault in the port: retry, never lose the row

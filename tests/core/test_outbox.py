@@ -7,7 +7,7 @@ from sqlmodel import select
 from bot.context import Ctx
 from bot.events import Who
 from bot.messages import Message
-from bot.outbox import MAX_ATTEMPTS, Dispatcher, enqueue
+from bot.outbox import LEASE, MAX_ATTEMPTS, Dispatcher, enqueue
 from bot.ports import DeliveryError
 from bot.store.models import OutboxRow
 from bot.teams import ensure_team
@@ -99,5 +99,5 @@ def test_a_lease_keeps_a_second_worker_off_claimed_rows_until_it_expires(db, clo
     b = Dispatcher(db, clock, {"test": FlakyPort([])}, worker="b")
     claimed = a.claim()  # a crashes after claiming
     assert len(claimed) == 1 and b.claim() == []
-    clock.advance(timedelta(seconds=61))
+    clock.advance(LEASE + timedelta(seconds=1))
     assert [r.id for r in b.claim()] == [claimed[0].id]
