@@ -34,20 +34,27 @@ def vote_scores(v: Vote) -> dict[str, int]:
 
 
 def compute(ctx: Ctx, team: Team, rnd: Round, rubric: Rubric) -> Results:
-    answers = list(ctx.session.exec(select(Answer).where(Answer.team_id == team.id, Answer.round_id == rnd.id)))
-    ids = [a.id for a in answers]
-    votes = list(ctx.session.exec(select(Vote).where(Vote.team_id == team.id, Vote.answer_id.in_(ids)))) if ids else []
-    names = {m.id: m.display_name for m in ctx.session.exec(
-        select(Member).where(Member.team_id == team.id, Member.id.in_([a.member_id for a in answers])))} if ids else {}
+    # Plain column rows, not ORM objects: a big round has thousands of votes.
+    answers = list(ctx.session.exec(
+        select(Answer.id, Answer.member_id, Member.display_name).join(Member, Member.id == Answer.member_id)
+        .where(Answer.team_id == team.id, Answer.round_id == rnd.id)))
     by_answer: dict[int, list[dict[str, int]]] = {}
-    for v in votes:
-        by_answer.setdefault(v.answer_id, []).append(vote_scores(v))
+    everyone: list[dict[str, int]] = []
+    if answers:
+        cols = [getattr(Vote, d) for d in DIMENSIONS]
+        for answer_id, *values in ctx.session.exec(
+            select(Vote.answer_id, *cols).join(Answer, Answer.id == Vote.answer_id)
+            .where(Vote.team_id == team.id, Answer.round_id == rnd.id)
+        ):
+            scores = dict(zip(DIMENSIONS, values))
+            by_answer.setdefault(answer_id, []).append(scores)
+            everyone.append(scores)
     entries = []
-    for a in answers:
-        scores = by_answer.get(a.id, [])
+    for answer_id, member_id, name in answers:
+        scores = by_answer.get(answer_id, [])
         avg = averages(scores)
         score = weighted(avg, rubric) if avg else None
-        entries.append(Entry(a.id, a.member_id, names.get(a.member_id, "someone"), len(scores), avg, score,
+        entries.append(Entry(answer_id, member_id, name or "someone", len(scores), avg, score,
                              passes(score, team.pass_bar) if score is not None else None))
     entries.sort(key=lambda e: (e.score is None, -(e.score or 0), -e.votes, e.answer_id))
-    return Results(tuple(entries), averages([vote_scores(v) for v in votes]), len(votes))
+    return Results(tuple(entries), averages(everyone), len(everyone))
