@@ -75,7 +75,8 @@ class Dispatcher:
     """
 
     def __init__(self, db: Database, clock: Clock, ports: Mapping[str, ChatPort], worker: str | None = None,
-                 rng: random.Random | None = None, pacer: Pacer | None = None, concurrency: int = 1):
+                 rng: random.Random | None = None, pacer: Pacer | None = None, concurrency: int = 1,
+                 lease: timedelta = LEASE):
         self.db = db
         self.clock = clock
         self.ports = dict(ports)
@@ -83,6 +84,7 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self.pacer = pacer
         self.concurrency = max(1, concurrency)
+        self.lease = lease
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="outbox") if self.concurrency > 1 else None
 
     def claim(self, limit: int = 50) -> list[OutboxRow]:
@@ -97,7 +99,7 @@ class Dispatcher:
                 .order_by(OutboxRow.id).limit(limit).with_for_update(skip_locked=True)
             ))
             for row in rows:
-                row.claimed_until = now + LEASE
+                row.claimed_until = now + self.lease
                 row.claimed_by = self.worker
             return rows
 
