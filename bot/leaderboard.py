@@ -40,22 +40,24 @@ def period_start(period: str, on: date) -> date | None:
 
 def by_score(ctx: Ctx, team: Team, rubric: Rubric, period: str, limit: int = 10) -> list[Row]:
     start = period_start(period, today(ctx, team))
+    rounds = select(Round.id).where(Round.team_id == team.id)
+    if start is not None:
+        rounds = rounds.where(Round.local_date >= start)
     cols = [func.avg(getattr(Vote, d)) for d in DIMENSIONS]
+    # Aggregate this team's votes on answers of the period's rounds; names and opt-outs are
+    # applied afterwards from the (small) member list, which keeps the plan to two index scans.
     q = (select(Answer.member_id, func.count(Vote.id), *cols)
          .join(Vote, Vote.answer_id == Answer.id)
-         .join(Round, Round.id == Answer.round_id)
-         .join(Member, Member.id == Answer.member_id)
-         .where(Answer.team_id == team.id, Vote.team_id == team.id, Member.leaderboard_opt_out == False)  # noqa: E712
+         .where(Answer.team_id == team.id, Vote.team_id == team.id, Answer.round_id.in_(rounds))
          .group_by(Answer.member_id))
-    if start is not None:
-        q = q.where(Round.local_date >= start)
-    names = {m.id: m.display_name for m in ctx.session.exec(select(Member).where(Member.team_id == team.id))}
+    members = {m.id: m for m in ctx.session.exec(select(Member).where(Member.team_id == team.id))}
     rows = []
     for member_id, n, *avgs in ctx.session.exec(q):
-        if n < max(1, team.min_votes):
+        member = members.get(member_id)
+        if member is None or member.leaderboard_opt_out or n < max(1, team.min_votes):
             continue
         score = weighted(dict(zip(DIMENSIONS, (float(a) for a in avgs))), rubric)
-        rows.append(Row(member_id, names.get(member_id, "someone"), round(score, 2), f"{n} votes"))
+        rows.append(Row(member_id, member.display_name, round(score, 2), f"{n} votes"))
     rows.sort(key=lambda r: (-r.value, r.name))
     return rows[:limit]
 
