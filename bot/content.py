@@ -9,7 +9,7 @@ a custom pack sees the whole list at once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
@@ -429,7 +429,7 @@ def _frameworks(doc: Any, ck: _Checker) -> Frameworks | None:
                                         tuple(c.lower() for c in ck.texts(m, "cues", f"mistakes[{i}]")))
     personas: dict[str, tuple[str, ...]] = {}
     if isinstance(doc["personas"], dict):
-        for role, cues in doc["personas"].items():
+        for role, _cues in doc["personas"].items():
             personas[str(role)] = tuple(c.lower() for c in ck.texts(doc["personas"], role, f"personas.{role}", 1))
     return Frameworks(tuple(four), tuple(clarity), mistakes, personas)
 

@@ -48,7 +48,7 @@ def day_steps(team: Team, day: date) -> list[Step]:
         return []
     opens, _, _ = rounds.timeline(team, day)
     steps = [Step(f"{day}:open", "open", opens, day)]
-    for step_id, minutes in zip(STEPS, team.nudge_minutes or []):
+    for step_id, minutes in zip(STEPS, team.nudge_minutes or [], strict=False):
         steps.append(Step(f"{day}:nudge:{step_id}", f"nudge:{step_id}", opens + timedelta(minutes=minutes), day))
     steps.append(Step(f"{day}:reminder", "reminder", opens + timedelta(minutes=team.reminder_minutes), day))
     return steps

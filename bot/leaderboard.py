@@ -56,7 +56,7 @@ def by_score(ctx: Ctx, team: Team, rubric: Rubric, period: str, limit: int = 10)
         member = members.get(member_id)
         if member is None or member.leaderboard_opt_out or n < max(1, team.min_votes):
             continue
-        score = weighted(dict(zip(DIMENSIONS, (float(a) for a in avgs))), rubric)
+        score = weighted(dict(zip(DIMENSIONS, (float(a) for a in avgs), strict=False)), rubric)
         rows.append(Row(member_id, member.display_name, round(score, 2), f"{n} votes"))
     rows.sort(key=lambda r: (-r.value, r.name))
     return rows[:limit]

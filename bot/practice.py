@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
 from bot import answers, day, drills, leaderboard, members, outbox, rounds, streaks, teams, votes
-from bot.content import CATEGORIES, DIMENSIONS, SKILLS, Library
+from bot.content import CATEGORIES, SKILLS, Library
 from bot.context import Ctx, UserError
 from bot.events import Action, Command, DirectMessage, Event, FormSubmitted, ThreadReply, Who
 from bot.messages import Button, Message, Reply, Section

@@ -46,7 +46,7 @@ def compute(ctx: Ctx, team: Team, rnd: Round, rubric: Rubric) -> Results:
             select(Vote.answer_id, *cols).join(Answer, Answer.id == Vote.answer_id)
             .where(Vote.team_id == team.id, Answer.round_id == rnd.id)
         ):
-            scores = dict(zip(DIMENSIONS, values))
+            scores = dict(zip(DIMENSIONS, values, strict=False))
             by_answer.setdefault(answer_id, []).append(scores)
             everyone.append(scores)
     entries = []

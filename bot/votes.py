@@ -84,6 +84,6 @@ def parse_inline(args: tuple[str, ...]) -> tuple[str, dict[str, str]]:
     if len(args) < 1 + len(DIMENSIONS):
         raise UserError("Usage: vote <answer#> <problem> <empathy> <design> <impact> <communication> [comment] "
                         "— five scores from 1 to 5, e.g. vote 12 4 4 5 3 4 clear API sketch")
-    values = dict(zip(DIMENSIONS, args[1:1 + len(DIMENSIONS)]))
+    values = dict(zip(DIMENSIONS, args[1:1 + len(DIMENSIONS)], strict=False))
     values["comment"] = " ".join(args[1 + len(DIMENSIONS):])
     return args[0], values

@@ -16,13 +16,14 @@ from zoneinfo import ZoneInfo
 
 from adapters.console.port import ConsolePort, render_reply
 from bot import content
+from bot import day as timeline
 from bot.clock import ManualClock
 from bot.content import DIMENSIONS, Prompt
 from bot.events import Command, FormSubmitted, ThreadReply, Who
 from bot.outbox import Dispatcher
 from bot.practice import Practice
 from bot.store.db import Database
-from bot.store.models import PracticeDay, Round, Team
+from bot.store.models import Answer, Member, PracticeDay, Round, Team
 from sqlmodel import select
 
 ZONE = ZoneInfo("Europe/Berlin")
@@ -95,16 +96,12 @@ def run(seed: int = 7, db_path: str = "sensebot-demo.db", out: TextIO | None = N
         if text:
             say(text)
 
-    def until(hh: int, mm: int, day: date = DAY) -> None:
-        target = datetime.combine(day, time(hh, mm), ZONE)
+    def until(hh: int, mm: int, on: date = DAY) -> None:
+        """Wind the clock to hh:mm, running every scheduled step that falls due on the way."""
+        target = datetime.combine(on, time(hh, mm), ZONE)
         while True:
-            with db.session() as s:
-                team = s.exec(select(Team).where(Team.workspace_id == WORKSPACE)).one()
-            from bot.context import Ctx
-            from bot import day as day_mod
-            with db.session() as s:
-                steps = day_mod.upcoming(Ctx(s, clock, library), s.get(Team, team.id))
-            due = [st.due for st in steps if st.due <= target]
+            due = [st.due for st in practice.with_ctx(lambda ctx: timeline.upcoming(ctx, ctx.session.get(Team, team.id)))
+                   if st.due <= target]
             if not due:
                 break
             clock.set(min(due))
@@ -120,7 +117,6 @@ def run(seed: int = 7, db_path: str = "sensebot-demo.db", out: TextIO | None = N
         "runs /setup #pm-practice 09:00 Europe/Berlin mon-fri")
     with db.transaction() as s:  # some history, so streaks, reminders and milestones have something to show
         team = s.exec(select(Team).where(Team.workspace_id == WORKSPACE)).one()
-        from bot.store.models import Member
         for name, _, _, days in CAST:
             m = s.exec(select(Member).where(Member.team_id == team.id, Member.user_id == name.lower())).first()
             if m is None:
@@ -142,7 +138,7 @@ def run(seed: int = 7, db_path: str = "sensebot-demo.db", out: TextIO | None = N
     order = CAST[:]
     rng.shuffle(order)
     times = sorted(rng.sample(range(40, 420, 10), len(order)))
-    for (name, quality, channel, _), minutes in zip(order, times):
+    for (name, quality, channel, _), minutes in zip(order, times, strict=False):
         at = datetime.combine(DAY, time(9, 0), ZONE) + timedelta(minutes=minutes)
         until(at.hour, at.minute)
         if name == "Dara":
@@ -159,7 +155,6 @@ def run(seed: int = 7, db_path: str = "sensebot-demo.db", out: TextIO | None = N
 
     until(17, 0)
     with db.session() as s:
-        from bot.store.models import Answer, Member
         answers = list(s.exec(select(Answer).where(Answer.round_id == rnd.id).order_by(Answer.id)))
         owner = {a.id: s.get(Member, a.member_id).display_name for a in answers}
     quality_of = {name: q for name, q, _, _ in CAST}

@@ -16,7 +16,7 @@ import random
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -224,7 +224,7 @@ def main() -> int:
     headers = ["database", "operation", "n", "p50 ms", "p99 ms", "target p99 ms"]
     print(table(headers, all_rows))
     path = write("latency", {"scale": args.scale, "built": built,
-                             "rows": [dict(zip(headers, r)) for r in all_rows]})
+                             "rows": [dict(zip(headers, r, strict=False)) for r in all_rows]})
     print(f"\nwrote {path}")
     return 0
 

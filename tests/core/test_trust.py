@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy.exc import OperationalError
 from sqlmodel import func, select
 
 from bot import content
 from bot.content import ContentError
-from bot.store.models import Answer, Member, Team, Vote
+from bot.store.models import Answer, Member, Team
 from tests.core.test_dialogue import GOOD, open_round
 
 
