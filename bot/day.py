@@ -100,8 +100,8 @@ def run_due(ctx: Ctx, team: Team) -> list[tuple[str, str]]:
     if not team.paused and team.channel_id:
         for i in range(LOOKBACK_DAYS, -1, -1):
             for step in day_steps(team, start - timedelta(days=i)):
-                if step.due > now or _recorded(ctx, team, step.key):
-                    continue
+                if step.due > now or step.due < team.created_at or _recorded(ctx, team, step.key):
+                    continue  # not due yet, from before the team existed, or already done
                 rnd = rounds.for_date(ctx, team, step.day)
                 late = now - step.due
                 if late > grace:
