@@ -2,7 +2,7 @@
 # Install (from Debian's packages) and start a throwaway PostgreSQL server for the test suite.
 # Prints the SQLAlchemy URL of a fresh database on stdout; everything else goes to stderr.
 set -euo pipefail
-PORT="${SENSEBOT_PG_PORT:-55432}"
+PORT="${SENSEBOT_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
