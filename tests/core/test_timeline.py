@@ -136,3 +136,55 @@ def test_two_schedulers_at_once_produce_one_post_per_step(db, library):
     with db.session() as s:
         assert s.exec(select(func.count(OutboxRow.id))).one() == 1
         assert s.exec(select(func.count(RoundStep.id))).one() == 1
+
+
+def test_schedule_show_lists_next_steps_in_local_time_and_utc(db, library):
+    from bot.scheduler import show
+    zone = ZoneInfo("Asia/Kolkata")
+    bot = bot_at(db, library, datetime(2026, 11, 23, 8, 0, tzinfo=zone), "Asia/Kolkata", days="mon-fri")
+    text = show(bot.practice)
+    assert "Team 1 — test/T1 #practice Asia/Kolkata" in text
+    assert "open             Mon 23 Nov 09:00 IST" in text and "2026-11-23 03:30 UTC" in text
+    assert show(bot.practice, team="nope") == "No team 'nope'."
+
+
+def test_scheduler_jobs_follow_settings_changes(db, library):
+    from bot.scheduler import Scheduler
+    zone = ZoneInfo("Europe/Berlin")
+    bot = bot_at(db, library, datetime(2026, 11, 23, 8, 0, tzinfo=zone), "Europe/Berlin")
+    sched = Scheduler(bot.practice)
+    sched.aps.start(paused=True)
+    try:
+        sched.rebuild()
+        job = sched.aps.get_job(f"team:{bot.team_id()}")
+        assert job.next_run_time == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 09:00 Berlin
+        bot.practice.on_team_change.append(sched.reschedule)
+        bot.cmd("admin", "setup #practice 10:30 Europe/Berlin mon-fri", admin=True)
+        job = sched.aps.get_job(f"team:{bot.team_id()}")
+        assert job.next_run_time == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+        assert job.func.__module__ == "bot.scheduler" and job.args == (bot.team_id(),)
+    finally:
+        sched.aps.shutdown(wait=False)
+
+
+def test_weekly_digest_once_with_participation_and_weakest_dimension(db, library):
+    from tests.core.test_dialogue import GOOD
+    from bot.content import DIMENSIONS
+    from bot.store.models import Answer, Round
+    zone = ZoneInfo("Europe/Berlin")
+    bot = bot_at(db, library, datetime(2026, 11, 23, 8, 0, tzinfo=zone), "Europe/Berlin", days="mon-fri")
+    bot.advance(hours=2)
+    with db.session() as s:
+        rnd = s.exec(select(Round)).one()
+    bot.submit("ada", "answer", GOOD, {"round_id": str(rnd.id)})
+    bot.submit("bo", "answer", GOOD, {"round_id": str(rnd.id)})
+    bot.advance(hours=8)
+    with db.session() as s:
+        ada_answer = s.exec(select(Answer.id).order_by(Answer.id)).first()
+    bot.submit("bo", "vote", {**{d: "4" for d in DIMENSIONS}, "communication": "2"}, {"answer_id": str(ada_answer)})
+    bot.advance(days=4, hours=10)  # to Friday 18:00, past the 16:00 digest
+    bot.tick()
+    digests = [m["message"] for m in bot.port.sent if "the digest" in m["message"].title]
+    assert len(digests) == 1
+    text = digests[0].plain()
+    assert "answers from 2 people" in text and "Communication: 2.00" in text
