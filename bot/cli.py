@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from bot import config
 from bot.config import ConfigError, Settings
@@ -77,8 +77,8 @@ def cmd_content(args) -> int:
 
 
 def cmd_schedule(args) -> int:
-    from bot.scheduler import show
     from bot.app import build
+    from bot.scheduler import show
     app = build(_settings(args))
     print(show(app.practice, team=args.team))
     return 0

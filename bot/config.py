@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from bot.localtime import parse_timezone
 from bot.store.db import check_url
@@ -142,8 +143,26 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at each record, not the one present at start-up
+    (test runners swap it), until `setStream` pins a stream."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._follow = True
+
+    def setStream(self, stream):
+        self._follow = False
+        return super().setStream(stream)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._follow:
+            self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(settings.secrets))
     root = logging.getLogger()

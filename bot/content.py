@@ -9,10 +9,11 @@ a custom pack sees the whole list at once.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -248,7 +249,7 @@ def read_yaml(path: Path, label: str | None = None) -> Any:
     except UnicodeDecodeError:
         raise ContentError([Problem(label, 0, "file", "is not UTF-8 text")]) from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

@@ -23,8 +23,8 @@ from bot.content import STEPS
 from bot.context import Ctx
 from bot.localtime import local_wall_to_utc, parse_hhmm, parse_timezone
 from bot.messages import Button, Message, Section
-from bot.rubric import averages, weakest, weighted
 from bot.results import vote_scores
+from bot.rubric import averages, weakest, weighted
 from bot.store.models import Answer, Member, PracticeDay, Round, RoundStep, Team, Vote
 from bot.teams import is_practice_day, members_by_id, today, when, zone
 

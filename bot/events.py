@@ -6,8 +6,8 @@ the core looks it up scoped by the team, so a forged id finds nothing.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 
 @dataclass(frozen=True)

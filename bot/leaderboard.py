@@ -65,7 +65,7 @@ def by_score(ctx: Ctx, team: Team, rubric: Rubric, period: str, limit: int = 10)
 def by_streak(ctx: Ctx, team: Team, period: str, limit: int = 10) -> list[Row]:
     on = today(ctx, team)
     start = period_start(period, on)
-    members = list(ctx.session.exec(select(Member).where(Member.team_id == team.id, Member.leaderboard_opt_out == False)))  # noqa: E712
+    members = list(ctx.session.exec(select(Member).where(Member.team_id == team.id, Member.leaderboard_opt_out == False)))
     days: dict[int, set[date]] = {}
     for member_id, d in ctx.session.exec(
         select(PracticeDay.member_id, PracticeDay.local_date).where(PracticeDay.team_id == team.id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -61,7 +61,7 @@ def parse_weekdays(text: str) -> tuple[int, ...]:
             if a[:3] not in WEEKDAYS or b[:3] not in WEEKDAYS:
                 raise ValueError(f"Weekdays '{text}' should look like mon-fri or mon,wed,fri.")
             i, j = WEEKDAYS.index(a[:3]), WEEKDAYS.index(b[:3])
-            days.update(range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)])
+            days.update(range(i, j + 1) if i <= j else [*range(i, 7), *range(j + 1)])
         elif part[:3] in WEEKDAYS:
             days.add(WEEKDAYS.index(part[:3]))
         else:
@@ -90,12 +90,12 @@ def local_wall_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
     """
     naive = datetime.combine(day, at)
     first = naive.replace(tzinfo=zone, fold=0)
-    roundtrip = first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None)
+    roundtrip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
     if roundtrip != naive:  # in the gap: fold=0 maps through the earlier offset
-        later = naive.replace(tzinfo=zone, fold=1).astimezone(timezone.utc)
-        earlier = first.astimezone(timezone.utc)
+        later = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+        earlier = first.astimezone(UTC)
         return max(later, earlier)
-    return first.astimezone(timezone.utc)
+    return first.astimezone(UTC)
 
 
 def local_date(at: datetime, zone: ZoneInfo) -> date:
@@ -105,7 +105,7 @@ def local_date(at: datetime, zone: ZoneInfo) -> date:
 
 def as_utc(at: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything we store is UTC."""
-    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def minutes(n: int) -> timedelta:

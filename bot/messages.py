@@ -75,7 +75,7 @@ class Message:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Message":
+    def from_json(cls, data: dict[str, Any]) -> Message:
         chart = data.get("chart")
         return cls(
             title=data["title"],
@@ -137,7 +137,7 @@ class Reply:
     attachment: Attachment | None = None
 
     @classmethod
-    def note(cls, title: str, text: str = "", **kw: Any) -> "Reply":
+    def note(cls, title: str, text: str = "", **kw: Any) -> Reply:
         return cls(messages=(Message(title=title, text=text),), **kw)
 
     def plain(self) -> str:

@@ -22,7 +22,7 @@ _TIMELINE = re.compile(
     r"|(?:a|one|two|three|1|2|3)\s+months?)\b",
     re.IGNORECASE,
 )
-_BIG_SCOPE = re.compile(r"\b(ai|ml|machine learning|fraud|enterprise|global|every|all customers|platform-wide|full)\b", re.I)
+_BIG_SCOPE = re.compile(r"\b(ai|ml|machine learning|fraud|enterprise|global|every|all customers|platform-wide|full)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=512)

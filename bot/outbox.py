@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Mapping
 
 from sqlalchemy import or_
 from sqlmodel import select

@@ -7,15 +7,34 @@ live in the modules this dispatches to; this file only routes and wraps.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
-from bot import answers, day, drills, leaderboard, members, outbox, rounds, streaks, teams, votes
+from bot import (
+    answers,
+    day,
+    drills,
+    leaderboard,
+    members,
+    outbox,
+    rounds,
+    streaks,
+    teams,
+    votes,
+)
 from bot.content import CATEGORIES, SKILLS, Library
 from bot.context import Ctx, UserError
-from bot.events import Action, Command, DirectMessage, Event, FormSubmitted, ThreadReply, Who
+from bot.events import (
+    Action,
+    Command,
+    DirectMessage,
+    Event,
+    FormSubmitted,
+    ThreadReply,
+    Who,
+)
 from bot.messages import Button, Message, Reply, Section
 from bot.ports import Clock
 from bot.results import vote_scores

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from bot.content import DIMENSIONS, Rubric
+from bot.context import Ctx
 from bot.rubric import averages, passes, weighted
 from bot.store.models import Answer, Member, Round, Team, Vote
-from bot.context import Ctx
 
 
 @dataclass(frozen=True)

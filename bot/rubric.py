@@ -5,7 +5,7 @@ setting defaulting to the rubric's 4.3. This is the only place that multiplies w
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from bot.content import DIMENSIONS, Rubric
 

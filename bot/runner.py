@@ -33,7 +33,7 @@ class DispatchLoop:
             if not sent:
                 self.stop_event.wait(self.interval)
 
-    def start(self) -> "DispatchLoop":
+    def start(self) -> DispatchLoop:
         self.thread.start()
         return self
 

@@ -8,7 +8,7 @@ sleeping laptop or a clock jump skipped. Job functions are module-level and take
 from __future__ import annotations
 
 import logging
-from datetime import timezone
+from datetime import UTC
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -21,7 +21,7 @@ from bot.teams import when
 
 log = logging.getLogger(__name__)
 
-_runtime: "Scheduler | None" = None
+_runtime: Scheduler | None = None
 SWEEP_SECONDS = 60
 
 
@@ -60,7 +60,7 @@ class Scheduler:
     def __init__(self, practice: Practice, leader: Leader | None = None):
         self.practice = practice
         self.leader = leader or Leader(practice.db, practice.clock)
-        self.aps = BackgroundScheduler(timezone=timezone.utc, job_defaults={
+        self.aps = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
 
     def team_ids(self) -> list[int]:

@@ -13,7 +13,12 @@ from sqlmodel import select
 from bot.context import Ctx, UserError
 from bot.events import Who
 from bot.localtime import (
-    format_weekdays, local_date, parse_date, parse_hhmm, parse_timezone, parse_weekdays,
+    format_weekdays,
+    local_date,
+    parse_date,
+    parse_hhmm,
+    parse_timezone,
+    parse_weekdays,
 )
 from bot.store.models import AuditEntry, Member, Team
 

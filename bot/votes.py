@@ -6,7 +6,7 @@ replaces the earlier vote.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from sqlmodel import select
 

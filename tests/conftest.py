@@ -111,6 +111,7 @@ class TeamBot:
 
     def team_id(self) -> int:
         from sqlmodel import select
+
         from bot.store.models import Team
         with self.db.session() as s:
             return s.exec(select(Team.id).where(Team.workspace_id == self.workspace)).one()

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from sqlmodel import select
+
 from adapters.console.port import ConsolePort, render_reply
 from bot import content
 from bot import day as timeline
@@ -24,7 +26,6 @@ from bot.outbox import Dispatcher
 from bot.practice import Practice
 from bot.store.db import Database
 from bot.store.models import Answer, Member, PracticeDay, Round, Team
-from sqlmodel import select
 
 ZONE = ZoneInfo("Europe/Berlin")
 DAY = date(2026, 11, 23)

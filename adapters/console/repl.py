@@ -11,8 +11,9 @@ import getpass
 import re
 import shlex
 import sys
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable, TextIO
+from typing import TextIO
 
 from sqlmodel import select
 

@@ -8,9 +8,9 @@ never leaves half-written rows.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url

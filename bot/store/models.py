@@ -6,7 +6,6 @@ round and step name, which is what makes every scheduled step happen at most onc
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -16,7 +15,7 @@ class Team(SQLModel, table=True):
     __tablename__ = "teams"
     __table_args__ = (UniqueConstraint("platform", "workspace_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     workspace_id: str = Field(max_length=64)
     name: str = Field(default="", max_length=200)
@@ -38,33 +37,33 @@ class Team(SQLModel, table=True):
     digest_weekday: int = 4  # Friday
     digest_time: str = Field(default="16:00", max_length=5)
     min_votes: int = 2
-    retention_days: Optional[int] = None
+    retention_days: int | None = None
     created_at: datetime
-    removed_at: Optional[datetime] = None
+    removed_at: datetime | None = None
 
 
 class Member(SQLModel, table=True):
     __tablename__ = "members"
     __table_args__ = (UniqueConstraint("team_id", "user_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
     user_id: str = Field(max_length=64)
     display_name: str = Field(default="", max_length=200)
-    timezone: Optional[str] = Field(default=None, max_length=64)
+    timezone: str | None = Field(default=None, max_length=64)
     reminders: bool = True
     quiet_start: str = Field(default="21:00", max_length=5)
     quiet_end: str = Field(default="08:00", max_length=5)
     leaderboard_opt_out: bool = False
     created_at: datetime
-    last_active_at: Optional[datetime] = None
+    last_active_at: datetime | None = None
 
 
 class Round(SQLModel, table=True):
     __tablename__ = "rounds"
     __table_args__ = (UniqueConstraint("team_id", "local_date"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
     local_date: date
     prompt_id: str = Field(max_length=120)
@@ -73,8 +72,8 @@ class Round(SQLModel, table=True):
     answer_deadline: datetime
     vote_deadline: datetime
     channel_id: str = Field(default="", max_length=64)
-    message_ref: Optional[str] = Field(default=None, max_length=128, index=True)
-    prompt_outbox_id: Optional[int] = None
+    message_ref: str | None = Field(default=None, max_length=128, index=True)
+    prompt_outbox_id: int | None = None
 
 
 class RoundStep(SQLModel, table=True):
@@ -83,7 +82,7 @@ class RoundStep(SQLModel, table=True):
     __tablename__ = "round_steps"
     __table_args__ = (UniqueConstraint("team_id", "key"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
     key: str = Field(max_length=120)  # e.g. "2026-11-23:nudge:scope", "digest:2026-W48"
     status: str = Field(max_length=16)  # done | missed
@@ -96,10 +95,10 @@ class Answer(SQLModel, table=True):
     __tablename__ = "answers"
     __table_args__ = (UniqueConstraint("round_id", "member_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
-    round_id: Optional[int] = Field(default=None, foreign_key="rounds.id", index=True, ondelete="CASCADE")
-    drill_id: Optional[int] = Field(default=None, foreign_key="drills.id", index=True, ondelete="CASCADE")
+    round_id: int | None = Field(default=None, foreign_key="rounds.id", index=True, ondelete="CASCADE")
+    drill_id: int | None = Field(default=None, foreign_key="drills.id", index=True, ondelete="CASCADE")
     member_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
     scope: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     segment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
@@ -115,7 +114,7 @@ class Vote(SQLModel, table=True):
     __tablename__ = "votes"
     __table_args__ = (UniqueConstraint("answer_id", "voter_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
     answer_id: int = Field(foreign_key="answers.id", index=True, ondelete="CASCADE")
     voter_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
@@ -131,7 +130,7 @@ class Vote(SQLModel, table=True):
 class Drill(SQLModel, table=True):
     __tablename__ = "drills"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
     member_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
     kind: str = Field(default="case", max_length=16)  # case | skill
@@ -140,7 +139,7 @@ class Drill(SQLModel, table=True):
     status: str = Field(default="active", max_length=16)  # active | finished | abandoned | expired
     started_at: datetime
     expires_at: datetime
-    finished_at: Optional[datetime] = None
+    finished_at: datetime | None = None
 
 
 class PracticeDay(SQLModel, table=True):
@@ -149,7 +148,7 @@ class PracticeDay(SQLModel, table=True):
     __tablename__ = "practice_days"
     __table_args__ = (UniqueConstraint("member_id", "local_date"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
     member_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
     local_date: date
@@ -161,25 +160,25 @@ class OutboxRow(SQLModel, table=True):
 
     __tablename__ = "outbox"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
     platform: str = Field(max_length=16, index=True)
     workspace_id: str = Field(max_length=64)
     kind: str = Field(max_length=16)  # channel | direct
     target: str = Field(max_length=64)  # channel id or user id
-    thread_of: Optional[int] = None  # outbox id of the parent message, for thread replies
-    round_id: Optional[int] = None  # the prompt of this round: its ref becomes the round's thread
+    thread_of: int | None = None  # outbox id of the parent message, for thread replies
+    round_id: int | None = None  # the prompt of this round: its ref becomes the round's thread
     dedupe_key: str = Field(max_length=160, unique=True)
     payload: dict = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=16, index=True)  # pending | sent | failed
     attempts: int = 0
     next_attempt_at: datetime
-    claimed_until: Optional[datetime] = None
-    claimed_by: Optional[str] = Field(default=None, max_length=64)
-    message_ref: Optional[str] = Field(default=None, max_length=128)
+    claimed_until: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=64)
+    message_ref: str | None = Field(default=None, max_length=128)
     error: str = Field(default="", max_length=500)
     created_at: datetime
-    sent_at: Optional[datetime] = None
+    sent_at: datetime | None = None
 
 
 class AuditEntry(SQLModel, table=True):
@@ -187,7 +186,7 @@ class AuditEntry(SQLModel, table=True):
 
     __tablename__ = "audit"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
     actor: str = Field(max_length=64)
     action: str = Field(max_length=40)
@@ -201,7 +200,7 @@ class ProcessedEvent(SQLModel, table=True):
     __tablename__ = "processed_events"
     __table_args__ = (UniqueConstraint("team_id", "event_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
     event_id: str = Field(max_length=128)
     at: datetime

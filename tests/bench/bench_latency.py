@@ -16,26 +16,28 @@ import random
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sqlalchemy import insert  # noqa: E402
-from sqlmodel import select  # noqa: E402
+from sqlalchemy import insert
+from sqlmodel import select
 
-from bot import content  # noqa: E402
-from bot.clock import ManualClock  # noqa: E402
-from bot.content import DIMENSIONS  # noqa: E402
-from bot.context import Ctx  # noqa: E402
-from bot.events import Command, FormSubmitted, Who  # noqa: E402
-from bot import results  # noqa: E402
-from bot.practice import Practice  # noqa: E402
-from bot.store.db import Database  # noqa: E402
-from bot.store.models import Answer, Member, PracticeDay, Round, Team, Vote  # noqa: E402
-from tests.bench._common import percentile, table, write  # noqa: E402
+from bot import (
+    content,
+    results,
+)
+from bot.clock import ManualClock
+from bot.content import DIMENSIONS
+from bot.context import Ctx
+from bot.events import Command, FormSubmitted, Who
+from bot.practice import Practice
+from bot.store.db import Database
+from bot.store.models import Answer, Member, PracticeDay, Round, Team, Vote
+from tests.bench._common import percentile, table, write
 
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TODAY = NOW.date()
 
 

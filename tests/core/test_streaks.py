@@ -57,6 +57,7 @@ def test_practice_day_is_the_teams_local_date_across_a_timezone_boundary(db, lib
     for step in ("scope", "segment", "solve", "score"):
         bot.dm("ada", f"My {step} answer with enough words to count as a real step.")
     from sqlmodel import select
+
     from bot.store.models import PracticeDay
     with db.session() as s:
         assert s.exec(select(PracticeDay.local_date)).one() == date(2026, 11, 24)

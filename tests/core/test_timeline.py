@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +12,6 @@ from bot.clock import ManualClock
 from bot.store.models import OutboxRow, RoundStep
 from tests.conftest import TeamBot
 
-UTC = timezone.utc
 
 
 def prompts_posted(bot: TeamBot) -> list[datetime]:
@@ -168,9 +167,9 @@ def test_scheduler_jobs_follow_settings_changes(db, library):
 
 
 def test_weekly_digest_once_with_participation_and_weakest_dimension(db, library):
-    from tests.core.test_dialogue import GOOD
     from bot.content import DIMENSIONS
     from bot.store.models import Answer, Round
+    from tests.core.test_dialogue import GOOD
     zone = ZoneInfo("Europe/Berlin")
     bot = bot_at(db, library, datetime(2026, 11, 23, 8, 0, tzinfo=zone), "Europe/Berlin", days="mon-fri")
     bot.advance(hours=2)

@@ -73,7 +73,7 @@ class Sink:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/post"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def start(self) -> "Sink":
+    def start(self) -> Sink:
         self.thread.start()
         return self
 
@@ -104,7 +104,7 @@ class SinkPort:
             if exc.code == 429:
                 raise DeliveryError("ratelimited", retry_after=float(exc.headers.get("Retry-After", "1"))) from None
             raise DeliveryError(f"http {exc.code}") from None
-        except (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout, OSError) as exc:
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
             raise DeliveryError(f"network: {type(exc).__name__}") from None
 
     def direct(self, workspace_id: str, user_id: str, message: Message) -> str:

@@ -1,0 +1,145 @@
+"""`SlackPort`: the outbox delivers through this `ChatPort` (chat.postMessage, conversations.open).
+
+The bot token of a workspace is `SLACK_BOT_TOKEN` (one workspace), or the token its OAuth
+install stored in the installation store. Slack's answers become `DeliveryError`s the outbox
+understands: a 429 carries Retry-After, errors no retry can fix are permanent, 5xx and network
+faults are transient. The WebClient has no retry handlers of its own — the outbox retries, with
+the delay Slack asked for, and never posts a message twice.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.oauth.installation_store import InstallationStore
+
+from adapters.slack import render
+from bot.messages import Message
+from bot.ports import DeliveryError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+# Errors that will be the same on every retry: fail the row at once (it shows in `status`).
+PERMANENT = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive", "token_revoked",
+    "token_expired", "missing_scope", "user_not_found", "cannot_dm_bot", "not_authed", "no_permission",
+    "restricted_action", "team_access_not_granted", "ekm_access_denied", "user_disabled", "channel_is_archived",
+    "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "too_many_attachments",
+    "invalid_arguments", "messages_tab_disabled", "user_is_bot", "app_uninstalled", "org_login_required",
+})
+RATE_LIMITED = "ratelimited"
+
+
+def api_url(url: str | None) -> str:
+    """SLACK_API_URL (or Slack's own), ending with '/' as WebClient needs."""
+    url = (url or DEFAULT_API_URL).strip()
+    return url if url.endswith("/") else url + "/"
+
+
+def header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    """A response header, case-insensitively (urllib keeps the server's spelling)."""
+    for k, v in (headers or {}).items():
+        if k.lower() == name.lower():
+            return str(v[0] if isinstance(v, (list, tuple)) and v else v)
+    return None
+
+
+def retry_after(headers: Mapping[str, Any] | None) -> float | None:
+    raw = header(headers, "Retry-After")
+    try:
+        return max(0.0, float(raw)) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def delivery_error(exc: Exception, method: str = "") -> DeliveryError:
+    """A Slack or network failure as a DeliveryError (never with a token in it)."""
+    where = f"{method}: " if method else ""
+    if isinstance(exc, SlackApiError):
+        resp = exc.response
+        status = getattr(resp, "status_code", 0) or 0
+        data = resp.data if isinstance(getattr(resp, "data", None), dict) else {}
+        error = str(data.get("error") or f"http_{status}")
+        if status == 429 or error == RATE_LIMITED:
+            return DeliveryError(f"{where}{RATE_LIMITED}", retry_after=retry_after(getattr(resp, "headers", None)))
+        if status >= 500:
+            return DeliveryError(f"{where}HTTP {status} {error}"[:200])
+        return DeliveryError(f"{where}{error}"[:200], permanent=error in PERMANENT)
+    if isinstance(exc, DeliveryError):
+        return exc
+    # SlackRequestError, URLError, timeouts, resets: the network, not the message — retry
+    return DeliveryError(f"{where}{type(exc).__name__}")
+
+
+class SlackPort:
+    """Delivers outbound messages to Slack; returns the message ts as the platform reference."""
+
+    platform = "slack"
+
+    def __init__(self, *, token: str = "", installation_store: InstallationStore | None = None,
+                 base_url: str | None = None, timeout: int = 10):
+        self.token = token
+        self.installation_store = installation_store
+        self.base_url = api_url(base_url)
+        self.timeout = timeout
+        self._clients: dict[str, WebClient] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ tokens and clients
+
+    def token_for(self, workspace_id: str) -> str:
+        """The bot token for a workspace: its OAuth installation's, else SLACK_BOT_TOKEN."""
+        if self.installation_store is not None:
+            try:
+                bot = self.installation_store.find_bot(enterprise_id=None, team_id=workspace_id)
+            except Exception as exc:  # the store is our database: retry later
+                raise DeliveryError(f"installation store unavailable ({type(exc).__name__})") from None
+            if bot is not None and bot.bot_token:
+                return bot.bot_token
+        if self.token:
+            return self.token
+        raise DeliveryError(f"sensebot is not installed in Slack workspace {workspace_id}", permanent=True)
+
+    def client(self, workspace_id: str) -> WebClient:
+        token = self.token_for(workspace_id)
+        with self._lock:
+            client = self._clients.get(token)
+            if client is None:
+                # retry_handlers=[]: no hidden retries (429s included); the outbox decides when to retry
+                client = WebClient(token=token, base_url=self.base_url, timeout=self.timeout, retry_handlers=[])
+                self._clients[token] = client
+            return client
+
+    def _call(self, method: str, fn: Callable[..., Any], **kwargs) -> Any:
+        try:
+            return fn(**kwargs)
+        except (SlackClientError, OSError, ValueError) as exc:  # SlackApiError included
+            raise delivery_error(exc, method) from None
+
+    # ------------------------------------------------------------------ ChatPort
+
+    def post(self, workspace_id: str, channel_id: str, message: Message, thread_ref: str | None = None) -> str:
+        client = self.client(workspace_id)
+        kwargs: dict[str, Any] = dict(channel=channel_id, **render.post_args(message),
+                                      unfurl_links=False, unfurl_media=False)
+        if thread_ref:
+            kwargs["thread_ts"] = thread_ref
+        resp = self._call("chat.postMessage", client.chat_postMessage, **kwargs)
+        ts = resp.get("ts") if hasattr(resp, "get") else None
+        if not ts:
+            raise DeliveryError("chat.postMessage: answer without ts")
+        return str(ts)
+
+    def direct(self, workspace_id: str, user_id: str, message: Message) -> str:
+        client = self.client(workspace_id)
+        resp = self._call("conversations.open", client.conversations_open, users=user_id)
+        channel = (resp.get("channel") or {}).get("id") if hasattr(resp, "get") else None
+        if not channel:
+            raise DeliveryError("conversations.open: answer without a channel")
+        return self.post(workspace_id, channel, message)
