@@ -6,6 +6,7 @@ messages wait in the outbox table before they are delivered.
 """
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -49,10 +50,19 @@ class Section:
 
 @dataclass(frozen=True)
 class Chart:
-    """A picture to attach: a PNG file on disk and what it shows, for alt text."""
+    """A picture to attach: PNG bytes (carried in the message, so any process can deliver it)
+    and what it shows, for alt text and for platforms that cannot show it."""
 
-    path: str
+    png: bytes
     alt: str
+    filename: str = "chart.png"
+
+    def to_json(self) -> dict[str, str]:
+        return {"png": base64.b64encode(self.png).decode("ascii"), "alt": self.alt, "filename": self.filename}
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> Chart:
+        return cls(base64.b64decode(data["png"]), data.get("alt", ""), data.get("filename", "chart.png"))
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,9 @@ class Message:
     footer: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["chart"] = self.chart.to_json() if self.chart else None
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Message:
@@ -82,7 +94,7 @@ class Message:
             text=data.get("text", ""),
             sections=tuple(Section(**s) for s in data.get("sections", ())),
             buttons=tuple(Button(**b) for b in data.get("buttons", ())),
-            chart=Chart(**chart) if chart else None,
+            chart=Chart.from_json(chart) if chart else None,
             user_text=data.get("user_text", False),
             footer=data.get("footer", ""),
         )
@@ -97,7 +109,7 @@ class Message:
         if self.buttons:
             parts.append("  ".join(f"[{b.label}]" for b in self.buttons))
         if self.chart:
-            parts.append(f"(chart: {self.chart.path})")
+            parts.append(f"(chart: {self.chart.alt})")
         if self.footer:
             parts.append(self.footer)
         return "\n".join(parts)

@@ -14,11 +14,13 @@ from sqlmodel import select
 
 from bot import (
     answers,
+    calibration,
     day,
     drills,
     leaderboard,
     members,
     outbox,
+    progress,
     rounds,
     streaks,
     teams,
@@ -37,10 +39,8 @@ from bot.events import (
 )
 from bot.messages import Button, Message, Reply, Section
 from bot.ports import Clock
-from bot.results import vote_scores
-from bot.rubric import averages, weakest, weighted
 from bot.store.db import Database
-from bot.store.models import Answer, Member, ProcessedEvent, Team, Vote
+from bot.store.models import Member, ProcessedEvent, Team
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ ADMIN_HELP = [
     ("setup #channel HH:MM Area/City [mon-fri]", "where and when the daily case is posted"),
     ("pause | resume", "stop or restart daily prompts"),
     ("skip YYYY-MM-DD", "no practice that day (streaks won't break)"),
-    ("set <name> <value>", "reveal, pass-bar, answer-window, vote-window, reminder-at, grace, min-votes, retention-days"),
+    ("set <name> <value>", "reveal, pass-bar, answer-window, vote-window, reminder-at, grace, min-votes, reviewers, retention-days"),
     ("status", "settings, next steps, delivery problems and recent admin actions"),
 ]
 
@@ -127,17 +127,17 @@ class Practice:
             team = teams.ensure_team(ctx, who, self.default_tz)
             member = teams.ensure_member(ctx, team, who)
             info = streaks.streak(ctx, team, member)
-            progress = self._progress(ctx, team, member).messages[0]
+            mine = progress.report(ctx, team, member, with_chart=False).messages[0]
             nxt = next((s for s in day.upcoming(ctx, team) if s.name == "open"), None)
             rnd = rounds.current(ctx, team)
             sections = [Section("Streak", f"🔥 {info.current} days (longest {info.longest})")]
-            sections += list(progress.sections) or [Section("Scores", progress.text)]
+            sections += [s for s in mine.sections if s.title != "Chart"] or [Section("Scores", mine.text)]
             sections.append(Section("Next prompt", teams.when(nxt.due, team) if nxt else "not scheduled — an admin runs setup"))
             if rnd is not None:
                 sections.append(Section("Open round", f"{ctx.library.prompt(rnd.prompt_id).title if ctx.library.prompt(rnd.prompt_id) else rnd.prompt_id} ({rnd.phase})"))
             sections.append(Section("Your settings", f"Reminders {'on' if member.reminders else 'off'} (quiet {member.quiet_start}–{member.quiet_end}) · "
                                                      f"{'hidden from' if member.leaderboard_opt_out else 'shown on'} leaderboards"))
-            return Message("Your practice", progress.text if progress.sections else "", sections=tuple(sections),
+            return Message("Your practice", mine.text if mine.sections else "", sections=tuple(sections),
                            buttons=(Button("Start a drill", "drill", "", "primary"),))
         return self.with_ctx(view)
 
@@ -192,7 +192,7 @@ class Practice:
             return Reply(form=answers.form(ctx, team, rnd, member))
         if name in ("rate", "vote"):
             if len(args) == 1:
-                return Reply(form=votes.form(ctx, team, member, args[0]))
+                return self._rate(ctx, team, member, args[0])
             answer_id, values = votes.parse_inline(args)
             return votes.cast(ctx, team, member, answer_id, values)
         if name == "results":
@@ -207,7 +207,7 @@ class Practice:
         if name == "leaderboard":
             return self._leaderboard(ctx, team, member, args)
         if name == "progress":
-            return self._progress(ctx, team, member)
+            return progress.report(ctx, team, member)
         if name == "reminders":
             return members.reminders(ctx, member, args)
         if name == "export":
@@ -236,6 +236,11 @@ class Practice:
                 raise UserError("That round doesn't exist in this team.")
             return Reply(form=answers.form(ctx, team, rnd, member))
         if act.action == "rate":
+            return self._rate(ctx, team, member, act.value)
+        if act.action == "calibrate":
+            return Reply(form=calibration.form(ctx, member, act.value))
+        if act.action == "calibrate_skip":
+            member.calibrated_at = ctx.now()
             return Reply(form=votes.form(ctx, team, member, act.value))
         if act.action == "drill":
             return drills.start(ctx, team, member, tuple(act.value.split()) if act.value else ())
@@ -257,6 +262,8 @@ class Practice:
             return answers.submit(ctx, team, member, rnd, sections=dict(f.values), source="form")
         if f.form == "vote":
             return votes.cast(ctx, team, member, f.meta.get("answer_id", ""), f.values)
+        if f.form == "calibrate":
+            return calibration.compare(ctx, member, f.meta, f.values)
         if f.form == "drill_step":
             step = f.meta.get("step", "")
             text = f.values.get(step) or f.values.get("answer") or ""
@@ -297,6 +304,13 @@ class Practice:
             "Each practice day sensebot posts a product-sense case. Answer it with the 4S framework — "
             "Scope, Segment, Solve, Score — then rate each other on the rubric.")
         return Reply(messages=(Message("sensebot help", intro, sections=tuple(sections)),))
+
+    def _rate(self, ctx: Ctx, team: Team, member: Member, answer_id: str) -> Reply:
+        """The vote form — or, before a member's first vote, the calibration on a reference answer."""
+        form = votes.form(ctx, team, member, answer_id)  # checks the answer first: forged ids stop here
+        if calibration.needed(ctx, team, member):
+            return calibration.invitation(ctx, member, int(form.meta["answer_id"]))
+        return Reply(form=form)
 
     def _answerable(self, ctx: Ctx, team: Team):
         rnd = rounds.current(ctx, team, "answering")
@@ -350,26 +364,6 @@ class Practice:
                                                          for i, r in enumerate(rows, 1)) or "No practice yet."))
         return Reply(messages=(Message(f"Leaderboard — {label}", sections=tuple(sections), user_text=True,
                                        footer="Hide yourself with: leaderboard hide"),), private=False)
-
-    def _progress(self, ctx: Ctx, team: Team, member: Member) -> Reply:
-        rubric = ctx.library.rubric
-        got = [vote_scores(v) for v in ctx.session.exec(
-            select(Vote).join(Answer, Answer.id == Vote.answer_id).where(
-                Vote.team_id == team.id, Answer.member_id == member.id, Answer.round_id.is_not(None)))]
-        answered = ctx.session.exec(select(Answer.id).where(
-            Answer.team_id == team.id, Answer.member_id == member.id, Answer.round_id.is_not(None))).all()
-        info = streaks.streak(ctx, team, member)
-        if not got:
-            return Reply.note("Your progress", f"{len(answered)} answers so far, none rated yet. "
-                                               f"Streak {info.current} (longest {info.longest}). "
-                                               "Scores per dimension appear once teammates rate your answers.")
-        avg = averages(got)
-        weak = rubric.dimension(weakest(avg, rubric))
-        lines = "\n".join(f"• {d.name} ({d.weight}%): {avg[d.id]:.2f}" for d in rubric.dimensions)
-        return Reply(messages=(Message("Your progress", f"{len(answered)} answers, {len(got)} ratings received · "
-                                       f"weighted {weighted(avg, rubric):.2f} / 5 · streak {info.current}",
-                                       sections=(Section("Per dimension", lines),
-                                                 Section(f"Work on: {weak.name}", weak.levels.get(5, "")))),))
 
     def _status(self, ctx: Ctx, team: Team) -> Reply:
         steps = day.upcoming(ctx, team)[:6]

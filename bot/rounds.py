@@ -204,8 +204,14 @@ def results_message(ctx: Ctx, team: Team, rnd: Round, prompt: Prompt | None, res
             lines.append(f"{i}. {e.name} — no votes yet")
         else:
             mark = "✅ pass" if e.passed else "❌ below bar"
-            lines.append(f"{i}. {e.name} — {e.score:.2f} {mark} ({e.votes} vote{'s' if e.votes != 1 else ''})")
+            shown = f"{e.calibrated:.2f} calibrated (raw {e.score:.2f})" if e.calibrated is not None else f"{e.score:.2f}"
+            wide = " ⚠️ raters disagree" if res.agreement and e.answer_id in res.agreement.wide() else ""
+            lines.append(f"{i}. {e.name} — {shown} {mark} ({e.votes} vote{'s' if e.votes != 1 else ''}){wide}")
     sections = [Section("Ranking", "\n".join(lines) or "No answers.")]
+    if res.agreement is not None and res.votes:
+        sections.append(Section("How much raters agreed", res.agreement.sentence() + (
+            " Calibrated scores take out each rater's usual leniency, learned from the answers they rated "
+            "alongside others." if any(e.calibrated is not None for e in res.entries) else "")))
     if res.team_averages:
         sections.append(Section("Team average per dimension", "\n".join(
             f"• {d.name} ({d.weight}%): {res.team_averages[d.id]:.2f}" for d in rubric.dimensions)))

@@ -146,6 +146,7 @@ SETTINGS = {
     "grace": ("grace_minutes", int),
     "min-votes": ("min_votes", int),
     "retention-days": ("retention_days", int),
+    "reviewers": ("reviewers", int),
 }
 
 
@@ -170,6 +171,8 @@ def set_option(ctx: Ctx, team: Team, actor: str, args: tuple[str, ...]) -> str:
             raise UserError(f"{name} is in minutes after the prompt, from 0 to 2880.")
         if attr in ("min_votes", "retention_days") and int(value) < 0:
             raise UserError(f"{name} can't be negative.")
+        if attr == "reviewers" and not 0 <= int(value) <= 5:
+            raise UserError("reviewers is how many teammates are asked to rate each answer, from 0 to 5.")
         if attr == "retention_days" and int(value) == 0:
             value = None
     setattr(team, attr, value)

@@ -10,9 +10,11 @@ from collections.abc import Mapping
 
 from sqlmodel import select
 
+from bot.calibration import score_fields
 from bot.content import DIMENSIONS
 from bot.context import Ctx, UserError
-from bot.messages import Choice, Field, Form, Reply
+from bot.messages import Field, Form, Reply
+from bot.results import vote_scores
 from bot.rubric import check_scores, passes, weighted
 from bot.store.models import Answer, Member, Round, Team, Vote
 from bot.teams import when
@@ -41,12 +43,7 @@ def _answer_for_voting(ctx: Ctx, team: Team, voter: Member, answer_id: str | int
 def form(ctx: Ctx, team: Team, voter: Member, answer_id: str) -> Form:
     answer, _ = _answer_for_voting(ctx, team, voter, answer_id)
     existing = ctx.session.exec(select(Vote).where(Vote.answer_id == answer.id, Vote.voter_id == voter.id)).first()
-    choices = tuple(Choice(str(n), str(n)) for n in range(1, 6))
-    fields = tuple(
-        Field(id=d.id, label=f"{d.name} ({d.weight}%)", kind="choice", hint=d.short, choices=choices,
-              initial=str(getattr(existing, d.id)) if existing else "")
-        for d in ctx.library.rubric.dimensions
-    ) + (Field(id="comment", label="Comment", kind="multiline", optional=True, max_length=MAX_COMMENT,
+    fields = score_fields(ctx.library.rubric, vote_scores(existing) if existing else None) + (Field(id="comment", label="Comment", kind="multiline", optional=True, max_length=MAX_COMMENT,
                hint="One thing that worked and one to improve", initial=existing.comment if existing else ""),)
     return Form(id="vote", title=f"Rate answer #{answer.id}", fields=fields, submit="Submit vote",
                 meta={"answer_id": str(answer.id)})

@@ -1,12 +1,22 @@
 """The console's ChatPort: prints what the bot posts, the way a channel would show it."""
 from __future__ import annotations
 
+import os
 import sys
 from typing import TextIO
 
-from bot.messages import Message, Reply
+from bot.messages import Chart, Message, Reply
 
 WIDTH = 78
+
+
+def save_chart(chart: Chart, folder: str = "sensebot-charts") -> str:
+    """The console cannot show pictures: write the PNG next to the database and name the file."""
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, chart.filename)
+    with open(path, "wb") as fh:
+        fh.write(chart.png)
+    return path
 
 
 def render(message: Message) -> str:
@@ -20,7 +30,7 @@ def render(message: Message) -> str:
     if message.buttons:
         lines.append("  " + "  ".join(f"[{b.label}]" for b in message.buttons))
     if message.chart:
-        lines.append(f"  (chart saved to {message.chart.path})")
+        lines.append(f"  (chart saved to {save_chart(message.chart)})")
     if message.footer:
         lines.append(f"  {message.footer}")
     return "\n".join(lines)

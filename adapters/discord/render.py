@@ -13,7 +13,6 @@ Nothing is pinged: every send uses `allowed_mentions=NONE` (embeds never ping an
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -211,9 +210,10 @@ def embeds_for(message: Message) -> list[list[discord.Embed]]:
 def outgoing(message: Message, guild: str | None = None) -> list[Outgoing]:
     """A neutral message as one or more Discord messages; buttons go on the last, the chart on the first."""
     outs = [Outgoing(embeds=group, guild=guild) for group in embeds_for(message)]
-    if message.chart and os.path.isfile(message.chart.path):
-        name = os.path.basename(message.chart.path)
-        outs[0].files.append(discord.File(message.chart.path, filename=name, description=fit(message.chart.alt, 1024) or None))
+    if message.chart:
+        name = message.chart.filename
+        outs[0].files.append(discord.File(io.BytesIO(message.chart.png), filename=name,
+                                          description=fit(message.chart.alt, 1024) or None))
         outs[0].embeds[0].set_image(url=f"attachment://{name}")
     outs[-1].buttons = list(message.buttons)
     return outs

@@ -5,6 +5,12 @@ install stored in the installation store. Slack's answers become `DeliveryError`
 understands: a 429 carries Retry-After, errors no retry can fix are permanent, 5xx and network
 faults are transient. The WebClient has no retry handlers of its own — the outbox retries, with
 the delay Slack asked for, and never posts a message twice.
+
+`buckets` names Slack's documented posting limits for the outbox's `Pacer`
+(https://docs.slack.dev/apis/web-api/rate-limits): chat.postMessage about 1 message per second
+per channel and a workspace-wide limit Slack doesn't publish ("several hundred per minute": we
+use 300), and conversations.open (Tier 3, 50+ per minute) for a direct message. `rate_scale`
+multiplies every rate: 1 for Slack, more for a benchmark against a time-compressed fake.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from slack_sdk.oauth.installation_store import InstallationStore
 
 from adapters.slack import render
 from bot.messages import Message
+from bot.pacing import Bucket
 from bot.ports import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,10 @@ PERMANENT = frozenset({
     "invalid_arguments", "messages_tab_disabled", "user_is_bot", "app_uninstalled", "org_login_required",
 })
 RATE_LIMITED = "ratelimited"
+
+POSTS_PER_CHANNEL = 1.0  # chat.postMessage, per second per channel
+POSTS_PER_WORKSPACE = 300 / 60  # chat.postMessage, per second per workspace
+OPENS_PER_WORKSPACE = 50 / 60  # conversations.open (Tier 3), per second per workspace
 
 
 def api_url(url: str | None) -> str:
@@ -83,8 +94,9 @@ class SlackPort:
     platform = "slack"
 
     def __init__(self, *, token: str = "", installation_store: InstallationStore | None = None,
-                 base_url: str | None = None, timeout: int = 10):
+                 base_url: str | None = None, timeout: int = 10, rate_scale: float = 1.0):
         self.token = token
+        self.rate_scale = rate_scale
         self.installation_store = installation_store
         self.base_url = api_url(base_url)
         self.timeout = timeout
@@ -124,6 +136,16 @@ class SlackPort:
 
     # ------------------------------------------------------------------ ChatPort
 
+    def buckets(self, kind: str, workspace_id: str, target: str) -> list[Bucket]:
+        """The rate limits a message spends: its channel's (a user's DM for a direct message), the
+        workspace's chat.postMessage budget, and for a direct message one conversations.open."""
+        s = self.rate_scale
+        out = [Bucket(f"slack:{workspace_id}:{kind}:{target}", rate=POSTS_PER_CHANNEL * s),
+               Bucket(f"slack:{workspace_id}:chat.postMessage", rate=POSTS_PER_WORKSPACE * s)]
+        if kind == "direct":
+            out.append(Bucket(f"slack:{workspace_id}:conversations.open", rate=OPENS_PER_WORKSPACE * s))
+        return out
+
     def post(self, workspace_id: str, channel_id: str, message: Message, thread_ref: str | None = None) -> str:
         client = self.client(workspace_id)
         kwargs: dict[str, Any] = dict(channel=channel_id, **render.post_args(message),
@@ -134,7 +156,20 @@ class SlackPort:
         ts = resp.get("ts") if hasattr(resp, "get") else None
         if not ts:
             raise DeliveryError("chat.postMessage: answer without ts")
+        if message.chart is not None:
+            self._upload_chart(client, channel_id, message, thread_ref)
         return str(ts)
+
+    def _upload_chart(self, client: WebClient, channel_id: str, message: Message, thread_ref: str | None) -> None:
+        """The message is already posted, so a failed upload is logged, not retried: a retry would
+        post the message twice, and the message carries the chart's description anyway."""
+        chart = message.chart
+        extra = {"thread_ts": thread_ref} if thread_ref else {}
+        try:
+            client.files_upload_v2(channel=channel_id, content=chart.png, filename=chart.filename,
+                                   title=chart.alt[:250] or chart.filename, **extra)
+        except (SlackClientError, OSError, ValueError) as exc:
+            log.warning("chart upload to %s failed: %s", channel_id, delivery_error(exc, "files.upload"))
 
     def direct(self, workspace_id: str, user_id: str, message: Message) -> str:
         client = self.client(workspace_id)

@@ -37,6 +37,7 @@ class Team(SQLModel, table=True):
     digest_weekday: int = 4  # Friday
     digest_time: str = Field(default="16:00", max_length=5)
     min_votes: int = 2
+    reviewers: int = 2  # reviewers assigned to each answer when voting opens (0: none)
     retention_days: int | None = None
     created_at: datetime
     removed_at: datetime | None = None
@@ -55,6 +56,8 @@ class Member(SQLModel, table=True):
     quiet_start: str = Field(default="21:00", max_length=5)
     quiet_end: str = Field(default="08:00", max_length=5)
     leaderboard_opt_out: bool = False
+    calibrated_at: datetime | None = None  # rated the reference answer (or chose to skip) before a first vote
+    pairs_opt_in: bool = False  # wants a weekly mock-interview partner
     created_at: datetime
     last_active_at: datetime | None = None
 
@@ -133,9 +136,12 @@ class Drill(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
     member_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
-    kind: str = Field(default="case", max_length=16)  # case | skill
+    kind: str = Field(default="case", max_length=16)  # case | skill | mock
     content_id: str = Field(max_length=120)
     step: int = 0
+    # Mock drills: seconds spent in each CLARITY stage, and when the current stage began.
+    stage_seconds: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    stage_started_at: datetime | None = None
     status: str = Field(default="active", max_length=16)  # active | finished | abandoned | expired
     started_at: datetime
     expires_at: datetime
@@ -214,3 +220,48 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=64)
     expires_at: datetime
+
+
+class ReviewAssignment(SQLModel, table=True):
+    """A reviewer asked to rate one answer of a round; anyone may still rate any answer."""
+
+    __tablename__ = "review_assignments"
+    __table_args__ = (UniqueConstraint("answer_id", "reviewer_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    round_id: int = Field(foreign_key="rounds.id", index=True, ondelete="CASCADE")
+    answer_id: int = Field(foreign_key="answers.id", index=True, ondelete="CASCADE")
+    reviewer_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
+    author_id: int = Field(foreign_key="members.id", ondelete="CASCADE")
+    created_at: datetime
+
+
+class MockPair(SQLModel, table=True):
+    """One week's mock-interview group (two members, or three when the count is odd)."""
+
+    __tablename__ = "mock_pairs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    week: str = Field(max_length=10, index=True)  # ISO week, e.g. "2026-W48"
+    member_ids: list = Field(sa_column=Column(JSON, nullable=False))  # in interviewing order: [0] interviews first
+    prompt_id: str = Field(max_length=120)
+    created_at: datetime
+
+
+class MockFeedback(SQLModel, table=True):
+    """After a mock week: did it happen, and one side's rubric scores for the other."""
+
+    __tablename__ = "mock_feedback"
+    __table_args__ = (UniqueConstraint("pair_id", "rater_id", "ratee_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    pair_id: int = Field(foreign_key="mock_pairs.id", index=True, ondelete="CASCADE")
+    rater_id: int = Field(foreign_key="members.id", ondelete="CASCADE")
+    ratee_id: int = Field(foreign_key="members.id", ondelete="CASCADE")
+    happened: bool = True
+    scores: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    at: datetime
