@@ -1,7 +1,8 @@
 """A team's practice day as a timeline of steps, and the idempotent runner of due steps.
 
 Steps of a practice day D (local date): open, nudge:scope/segment/solve/score, reminder,
-reveal, results; plus a weekly digest. Each step is recorded once in `round_steps`
+reveal, review-reminder (assigned reviewers who have not voted), results; plus weekly steps:
+the digest, and mock-interview pairs. Each step is recorded once in `round_steps`
 (unique per team and key) in the same transaction as its effects, so running the
 runner twice, restarting, or two processes at once never posts twice: the second
 writer's transaction fails on the unique key and rolls back whole.
@@ -18,7 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import outbox, rounds, streaks
+from bot import charts, drills, outbox, pairs, reviewers, rounds, streaks
 from bot.content import STEPS
 from bot.context import Ctx
 from bot.localtime import local_wall_to_utc, parse_hhmm, parse_timezone
@@ -62,6 +63,14 @@ def digest_step(team: Team, on: date) -> Step:
     return Step(f"digest:{year}-W{week:02d}", "digest", local_wall_to_utc(day, parse_hhmm(team.digest_time), zone(team)), day)
 
 
+def pairs_step(team: Team, on: date) -> Step:
+    """Monday's mock-interview pairing (and the follow-up on last week's) of the ISO week of `on`."""
+    monday = on - timedelta(days=on.weekday())
+    year, week, _ = monday.isocalendar()
+    return Step(f"pairs:{year}-W{week:02d}", "pairs", local_wall_to_utc(monday, parse_hhmm(team.practice_time), zone(team)),
+                monday)
+
+
 def upcoming(ctx: Ctx, team: Team, horizon_days: int = 8) -> list[Step]:
     """Steps due after now within the horizon, in time order: for `schedule show` and the scheduler."""
     now, start = ctx.now(), today(ctx, team)
@@ -72,9 +81,14 @@ def upcoming(ctx: Ctx, team: Team, horizon_days: int = 8) -> list[Step]:
     for rnd in ctx.session.exec(select(Round).where(Round.team_id == team.id, Round.phase != "closed")):
         if rnd.phase == "answering":
             steps.append(Step(f"{rnd.local_date}:reveal", "reveal", rnd.answer_deadline, rnd.local_date))
+        if team.reviewers > 0:
+            steps.append(Step(f"{rnd.local_date}:review-reminder", "review-reminder", reviewers.reminder_due(rnd),
+                              rnd.local_date))
         steps.append(Step(f"{rnd.local_date}:results", "results", rnd.vote_deadline, rnd.local_date))
     for i in (0, 7):
         steps.append(digest_step(team, start + timedelta(days=i)))
+        steps.append(pairs_step(team, start + timedelta(days=i)))
+    steps += [Step(key, "mock-nudge", due) for _, _, key, due in drills.overdue_stages(ctx, team)]
     return sorted((s for s in steps if s.due > now), key=lambda s: s.due)
 
 
@@ -126,12 +140,28 @@ def run_due(ctx: Ctx, team: Team) -> list[tuple[str, str]]:
                 rounds.reveal(ctx, team, rnd)
                 _record(ctx, team, step, "done")
                 done.append((step.key, "done"))
+        if rnd.phase == "voting" and now >= reviewers.reminder_due(rnd) and now < rnd.vote_deadline:
+            step = Step(f"{rnd.local_date}:review-reminder", "review-reminder", reviewers.reminder_due(rnd))
+            if not _recorded(ctx, team, step.key):
+                sent = reviewers.remind(ctx, team, rnd, lambda m: not _in_quiet_hours(m, team, now))
+                _record(ctx, team, step, "done", f"{sent} reminders")
+                done.append((step.key, "done"))
         if rnd.phase != "closed" and now >= rnd.vote_deadline:
             step = Step(f"{rnd.local_date}:results", "results", rnd.vote_deadline)
             if not _recorded(ctx, team, step.key):
                 rounds.close(ctx, team, rnd)
                 _record(ctx, team, step, "done")
                 done.append((step.key, "done"))
+    for drill, member, key, due in drills.overdue_stages(ctx, team):
+        if due <= now < drill.expires_at and not _recorded(ctx, team, key):
+            drills.nudge_overdue(ctx, team, drill, member)
+            _record(ctx, team, Step(key, "mock-nudge", due), "done")
+            done.append((key, "done"))
+    step = pairs_step(team, start)
+    if (step.due <= now and now - step.due <= grace and pairs.has_work(ctx, team, step.day)
+            and not _recorded(ctx, team, step.key)):
+        _record(ctx, team, step, "done", f"{pairs.weekly(ctx, team, step.day)} groups")
+        done.append((step.key, "done"))
     step = digest_step(team, start)
     if step.due <= now and not _recorded(ctx, team, step.key) and team.channel_id:
         if now - step.due > grace:
@@ -214,8 +244,14 @@ def digest(ctx: Ctx, team: Team, day: date) -> bool:
     if weak:
         d = rubric.dimension(weak)
         sections.append(Section("Where the team is weakest", f"{d.name}: {team_avg[weak]:.2f} on average. {d.levels.get(5, '')}"))
+    date_of = {r.id: r.local_date for r in week}
+    per_day = {r.local_date: 0 for r in week}
+    for a in answers:
+        per_day[date_of[a.round_id]] += 1
+    chart = charts.team_chart(team.name, monday, per_day, team_avg, rubric, team.pass_bar) if answers else None
     outbox.enqueue(ctx, team, target=team.channel_id, dedupe_key=f"digest:{monday}",
-                   message=Message(f"Week of {monday:%d %b}: the digest", sections=tuple(sections), user_text=True))
+                   message=Message(f"Week of {monday:%d %b}: the digest", sections=tuple(sections), user_text=True,
+                                   chart=chart))
     return True
 
 

@@ -4,15 +4,20 @@ A case drill walks one prompt through Scope, Segment, Solve and Score, then show
 coverage feedback, the time taken against the time box and the model outline. A skill
 drill is one short task from `drills.yaml` (scope a vague ask, design one endpoint...).
 A drill expires at twice its time box; starting a new one abandons the old.
+
+`drill` with no kind picks a case that exercises the member's weakest rubric dimension
+(from the votes they received) and says so. `drill mock` is a 45-minute mock interview in
+the CLARITY stages with their suggested timings: a private nudge when a stage runs past its
+time (sent by the scheduler, see `overdue_stages`), and the time per stage at the end.
 """
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from bot import answers, rounds, streaks
+from bot import answers, outbox, rounds, streaks
 from bot.content import CATEGORIES, SKILLS, STEPS, Prompt, SkillDrill
 from bot.context import Ctx, UserError
 from bot.messages import Button, Field, Form, Message, Reply, Section
@@ -45,6 +50,8 @@ def start(ctx: Ctx, team: Team, member: Member, args: tuple[str, ...]) -> Reply:
     if old is not None:
         old.status = "abandoned"
         note = "Your previous drill was set aside. "
+    if arg == "mock":
+        return _start_mock(ctx, team, member, note)
     if arg == "skill" or arg in SKILLS:
         skill = args[1].lower() if arg == "skill" and len(args) > 1 else (arg if arg in SKILLS else "")
         return _start_skill(ctx, team, member, skill, note)
@@ -55,18 +62,35 @@ def start(ctx: Ctx, team: Team, member: Member, args: tuple[str, ...]) -> Reply:
     current = rounds.current(ctx, team)
     if current is not None:
         done.add(current.prompt_id)
-    prompt = rounds.pick_prompt(ctx, team, category=arg or None, exclude=done)
+    prompt, why = None, ""
+    if not arg:
+        prompt, why = _for_weakest(ctx, team, member, done)
+    prompt = prompt or rounds.pick_prompt(ctx, team, category=arg or None, exclude=done)
     drill = Drill(team_id=team.id, member_id=member.id, kind="case", content_id=prompt.id, started_at=ctx.now(),
                   expires_at=ctx.now() + timedelta(minutes=2 * prompt.time_box_minutes))
     ctx.session.add(drill)
     ctx.session.flush()
     ctx.session.add(Answer(team_id=team.id, drill_id=drill.id, member_id=member.id, source="drill",
                            created_at=ctx.now(), updated_at=ctx.now()))
-    intro = Message(f"Drill: {prompt.title}", f"{note}{prompt.text}", sections=(
+    intro = Message(f"Drill: {prompt.title}", f"{note}{why}{prompt.text}", sections=(
         Section("Time box", f"{prompt.time_box_minutes} minutes — the clock is running."),
         Section("Personas to consider", "\n".join(f"• {p.role.replace('-', ' ')}: {p.need}" for p in prompt.personas)),
     ))
     return Reply(messages=(intro, _step_message(ctx, drill, prompt)))
+
+
+def _for_weakest(ctx: Ctx, team: Team, member: Member, done: set[str]) -> tuple[Prompt | None, str]:
+    """A case that exercises the member's weakest dimension, with the sentence that says so."""
+    from bot.progress import weakest_dimension
+    weak = weakest_dimension(ctx, team, member)
+    if weak is None:
+        return None, ""
+    dim, avg = weak
+    pool = [p for p in rounds.available_prompts(ctx, team) if dim.id in p.skills and p.id not in done]
+    if not pool:
+        return None, ""
+    chosen = min(pool, key=lambda p: hashlib.sha256(f"{member.id}:{p.id}".encode()).hexdigest())
+    return chosen, f"Picked to work on your weakest dimension, {dim.name} ({avg:.1f} on average). "
 
 
 def _start_skill(ctx: Ctx, team: Team, member: Member, skill: str, note: str) -> Reply:
@@ -83,6 +107,95 @@ def _start_skill(ctx: Ctx, team: Team, member: Member, skill: str, note: str) ->
     return Reply(messages=(Message(f"Skill drill: {chosen.title}", f"{note}{chosen.task}", sections=(
         Section("Time box", f"{chosen.minutes} minutes."),), buttons=(
         Button("Answer", "drill_step", str(drill.id), "primary"), Button("Stop", "drill_stop", str(drill.id)))),))
+
+
+def _start_mock(ctx: Ctx, team: Team, member: Member, note: str) -> Reply:
+    stages = ctx.library.frameworks.clarity
+    total = sum(st.minutes for st in stages)
+    done = set(ctx.session.exec(select(Drill.content_id).where(Drill.team_id == team.id, Drill.member_id == member.id)))
+    prompt = rounds.pick_prompt(ctx, team, category="design", exclude=done)
+    drill = Drill(team_id=team.id, member_id=member.id, kind="mock", content_id=prompt.id, started_at=ctx.now(),
+                  expires_at=ctx.now() + timedelta(minutes=2 * total), stage_started_at=ctx.now(), stage_seconds=[])
+    ctx.session.add(drill)
+    ctx.session.flush()
+    ctx.session.add(Answer(team_id=team.id, drill_id=drill.id, member_id=member.id, source="drill",
+                           created_at=ctx.now(), updated_at=ctx.now()))
+    ctx.session.info["team_changed"] = team.id  # the scheduler watches the stage clock
+    plan = "\n".join(f"{i}. {st.name} — {st.minutes} min" for i, st in enumerate(stages, 1))
+    intro = Message(f"Mock interview ({total} min): {prompt.title}", f"{note}{prompt.text}", sections=(
+        Section("The CLARITY plan", plan),
+        Section("Personas to consider", "\n".join(f"• {p.role.replace('-', ' ')}: {p.need}" for p in prompt.personas)),
+    ), footer="Talk it through as you would with an interviewer; write a few lines per stage.")
+    return Reply(messages=(intro, _stage_message(ctx, drill)))
+
+
+def _stage_message(ctx: Ctx, drill: Drill) -> Message:
+    stages = ctx.library.frameworks.clarity
+    st = stages[drill.step]
+    guiding = "\n".join(f"• {g}" for g in st.guiding)
+    return Message(f"Stage {drill.step + 1}/{len(stages)}: {st.name} — {st.minutes} min", st.question,
+                   sections=(Section("Guiding questions", guiding),),
+                   buttons=(Button(f"Done with {st.name}", "drill_step", str(drill.id), "primary"),
+                            Button("Stop", "drill_stop", str(drill.id))))
+
+
+def _mock_step(ctx: Ctx, team: Team, member: Member, drill: Drill, text: str) -> Reply:
+    stages = ctx.library.frameworks.clarity
+    st = stages[drill.step]
+    spent = int((ctx.now() - (drill.stage_started_at or drill.started_at)).total_seconds())
+    drill.stage_seconds = [*drill.stage_seconds, spent]
+    answer = ctx.session.exec(select(Answer).where(Answer.drill_id == drill.id, Answer.team_id == team.id)).one()
+    answer.free_text = f"{answer.free_text}\n\n{st.name}:\n{text}".strip()
+    answer.updated_at = ctx.now()
+    drill.step += 1
+    drill.stage_started_at = ctx.now()
+    ctx.session.info["team_changed"] = team.id
+    over = spent - st.minutes * 60
+    remark = (f"{st.name} took {_mmss(spent)} against {st.minutes} min — keep the next stage tighter. "
+              if over > 60 else "")
+    if drill.step < len(stages):
+        nxt = _stage_message(ctx, drill)
+        return Reply(messages=(Message(nxt.title, remark + nxt.text, nxt.sections, nxt.buttons),))
+    drill.status, drill.finished_at = "finished", ctx.now()
+    milestone = streaks.record(ctx, team, member, today(ctx, team), "drill")
+    rows = "\n".join(f"• {s.name}: {_mmss(sec)} of {s.minutes} min{' ⚠️' if sec > s.minutes * 60 + 60 else ''}"
+                     for s, sec in zip(stages, drill.stage_seconds, strict=False))
+    total = sum(drill.stage_seconds)
+    budget = sum(s.minutes for s in stages)
+    prompt = ctx.library.prompt(drill.content_id)
+    summary = Message("Mock interview finished", f"{_mmss(total)} in all against {budget} min.",
+                      sections=(Section("Time per stage", rows),))
+    feedback = answers.feedback_message(ctx, answer, prompt, "What your answer covered", "", milestone)
+    return Reply(messages=(summary, feedback, Message("Model outline", rounds.outline_text(prompt))))
+
+
+def overdue_stages(ctx: Ctx, team: Team) -> list[tuple[Drill, Member, str, datetime]]:
+    """Active mock drills whose current stage passed its suggested time: (drill, member, key, due)."""
+    stages = ctx.library.frameworks.clarity
+    out = []
+    for drill, member in ctx.session.exec(select(Drill, Member).join(Member, Member.id == Drill.member_id).where(
+            Drill.team_id == team.id, Drill.kind == "mock", Drill.status == "active")):
+        if drill.step >= len(stages) or drill.stage_started_at is None:
+            continue
+        due = drill.stage_started_at + timedelta(minutes=stages[drill.step].minutes)
+        out.append((drill, member, f"mock:{drill.id}:{stages[drill.step].id}:long", due))
+    return out
+
+
+def nudge_overdue(ctx: Ctx, team: Team, drill: Drill, member: Member) -> None:
+    """A private nudge that the current stage ran past its time."""
+    stages = ctx.library.frameworks.clarity
+    st = stages[drill.step]
+    nxt = stages[drill.step + 1].name if drill.step + 1 < len(stages) else "your wrap-up"
+    outbox.enqueue(ctx, team, kind="direct", target=member.user_id,
+                   dedupe_key=f"mock:{drill.id}:{st.id}:long", message=Message(
+                       f"⏱ {st.name} has had its {st.minutes} minutes",
+                       f"{st.nudge} Wrap it up and move on to {nxt}.",
+                       buttons=(Button(f"Done with {st.name}", "drill_step", str(drill.id), "primary"),)))
+
+
+def _mmss(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _step_message(ctx: Ctx, drill: Drill, prompt: Prompt) -> Message:
@@ -106,6 +219,11 @@ def _check_live(ctx: Ctx, drill: Drill) -> None:
 def step_form(ctx: Ctx, team: Team, member: Member, drill_id: str) -> Form:
     drill = _mine(ctx, team, member, drill_id)
     _check_live(ctx, drill)
+    if drill.kind == "mock":
+        st = ctx.library.frameworks.clarity[drill.step]
+        return Form(id="drill_step", title=f"Mock — {st.name}", submit="Next stage",
+                    fields=(Field("answer", st.name, hint=st.question, max_length=answers.MAX_FIELD_CHARS),),
+                    meta={"drill_id": str(drill.id), "step": "answer"})
     if drill.kind == "skill":
         sd = ctx.library.drill(drill.content_id)
         return Form(id="drill_step", title="Skill drill", submit="Submit",
@@ -126,6 +244,8 @@ def submit_step(ctx: Ctx, team: Team, member: Member, drill_id: str, step_id: st
         raise UserError(f"That is {len(text):,} characters; a drill step takes up to {answers.MAX_FIELD_CHARS * 4:,}.")
     if drill.kind == "skill":
         return _finish_skill(ctx, team, member, drill, text)
+    if drill.kind == "mock":
+        return _mock_step(ctx, team, member, drill, text)
     expected = STEPS[drill.step]
     if step_id and step_id != expected:
         raise UserError(f"You already answered that step; the drill is now on {expected.capitalize()}.")

@@ -3,13 +3,24 @@ from __future__ import annotations
 
 import json
 
-from sqlmodel import delete, select
+from sqlmodel import delete, or_, select
 
 from bot.content import DIMENSIONS, STEPS
 from bot.context import Ctx, UserError
 from bot.localtime import parse_hhmm
 from bot.messages import Attachment, Button, Message, Reply
-from bot.store.models import Answer, Drill, Member, PracticeDay, Round, Team, Vote
+from bot.store.models import (
+    Answer,
+    Drill,
+    Member,
+    MockFeedback,
+    MockPair,
+    PracticeDay,
+    ReviewAssignment,
+    Round,
+    Team,
+    Vote,
+)
 
 
 def export(ctx: Ctx, team: Team, member: Member) -> Reply:
@@ -20,7 +31,8 @@ def export(ctx: Ctx, team: Team, member: Member) -> Reply:
     data = {
         "member": {"user_id": member.user_id, "display_name": member.display_name, "timezone": member.timezone,
                    "reminders": member.reminders, "quiet_hours": [member.quiet_start, member.quiet_end],
-                   "leaderboard_opt_out": member.leaderboard_opt_out, "joined": member.created_at.isoformat()},
+                   "leaderboard_opt_out": member.leaderboard_opt_out, "pairs_opt_in": member.pairs_opt_in,
+                   "calibrated_at": member.calibrated_at.isoformat() if member.calibrated_at else None, "joined": member.created_at.isoformat()},
         "team": {"platform": team.platform, "workspace_id": team.workspace_id},
         "answers": [{"id": a.id, "round_prompt": prompt_of.get(a.round_id), "drill_id": a.drill_id,
                      **{k: getattr(a, k) for k in STEPS}, "free_text": a.free_text,
@@ -34,6 +46,15 @@ def export(ctx: Ctx, team: Team, member: Member) -> Reply:
         "drills": [{"id": d.id, "kind": d.kind, "content": d.content_id, "status": d.status,
                     "started_at": d.started_at.isoformat()}
                    for d in s.exec(select(Drill).where(Drill.team_id == team.id, Drill.member_id == member.id))],
+        "mock_pairs": [{"week": p.week, "prompt": p.prompt_id, "group_size": len(p.member_ids)}
+                       for p in s.exec(select(MockPair).where(MockPair.team_id == team.id)) if member.id in p.member_ids],
+        "mock_feedback_given": [{"pair_id": f.pair_id, "happened": f.happened, "scores": f.scores, "comment": f.comment,
+                                 "at": f.at.isoformat()}
+                                for f in s.exec(select(MockFeedback).where(MockFeedback.team_id == team.id,
+                                                                           MockFeedback.rater_id == member.id))],
+        "mock_feedback_received": [{"pair_id": f.pair_id, "happened": f.happened, "scores": f.scores, "comment": f.comment}
+                                   for f in s.exec(select(MockFeedback).where(MockFeedback.team_id == team.id,
+                                                                              MockFeedback.ratee_id == member.id))],
         "practice_days": sorted(d.isoformat() for d in s.exec(select(PracticeDay.local_date).where(
             PracticeDay.team_id == team.id, PracticeDay.member_id == member.id))),
     }
@@ -53,7 +74,8 @@ def forget(ctx: Ctx, team: Team, member: Member, confirmed: bool) -> Reply:
     if not confirmed:
         return Reply(messages=(Message(
             "Forget everything about you?",
-            "This deletes your answers, the votes you gave, your drills, streak and preferences in this team. "
+            "This deletes your answers, the votes you gave, your drills, mock-interview feedback, streak and "
+            "preferences in this team. "
             "It cannot be undone. Run `forget-me confirm` or press the button.",
             buttons=(Button("Yes, forget me", "forget_confirm", member.user_id, "danger"),)),))
     s = ctx.session
@@ -63,6 +85,13 @@ def forget(ctx: Ctx, team: Team, member: Member, confirmed: bool) -> Reply:
     s.exec(delete(Answer).where(Answer.team_id == team.id, Answer.member_id == member.id))
     s.exec(delete(Drill).where(Drill.team_id == team.id, Drill.member_id == member.id))
     s.exec(delete(PracticeDay).where(PracticeDay.team_id == team.id, PracticeDay.member_id == member.id))
+    s.exec(delete(ReviewAssignment).where(ReviewAssignment.team_id == team.id, or_(
+        ReviewAssignment.reviewer_id == member.id, ReviewAssignment.author_id == member.id)))
+    s.exec(delete(MockFeedback).where(MockFeedback.team_id == team.id, or_(
+        MockFeedback.rater_id == member.id, MockFeedback.ratee_id == member.id)))
+    for pair in s.exec(select(MockPair).where(MockPair.team_id == team.id)):
+        if member.id in pair.member_ids:
+            pair.member_ids = [m for m in pair.member_ids if m != member.id]
     s.delete(member)
     s.flush()
     return Reply.note("Forgotten", "Everything sensebot held about you in this team is deleted.")

@@ -20,6 +20,7 @@ from bot import (
     leaderboard,
     members,
     outbox,
+    pairs,
     progress,
     rounds,
     streaks,
@@ -51,14 +52,16 @@ HELP = [
     ("answer", "answer today's case (Scope, Segment, Solve, Score)"),
     ("rate <answer#>", "rate a teammate's answer on the rubric while voting is open"),
     ("results", "the last round's results"),
-    (f"drill [{'|'.join(CATEGORIES)}]", "a private, timed case drill, step by step"),
+    (f"drill [{'|'.join(CATEGORIES)}]", "a private, timed case drill; with no kind, one for your weakest dimension"),
     (f"drill skill [{'|'.join(SKILLS)}]", "a 3-10 minute drill of one skill"),
+    ("drill mock", "a 45-minute mock interview in CLARITY stages, timed per stage"),
     ("drill stop", "abandon the drill in progress"),
     ("streak", "your current and longest streak"),
     ("leaderboard [week|month|all] [score|streak]", "who's practising, who's scoring"),
     ("leaderboard hide|show", "leave or rejoin the leaderboards"),
     ("progress", "your scores per rubric dimension and your weakest spot"),
     ("reminders on|off|quiet HH:MM HH:MM", "private reminders before the answer deadline"),
+    ("pairs on|off", "a weekly mock-interview partner (pairs shows this week's)"),
     ("export", "everything sensebot holds about you, as JSON"),
     ("forget-me", "delete your answers, votes and preferences"),
 ]
@@ -210,6 +213,8 @@ class Practice:
             return progress.report(ctx, team, member)
         if name == "reminders":
             return members.reminders(ctx, member, args)
+        if name == "pairs":
+            return pairs.command(ctx, team, member, args)
         if name == "export":
             return members.export(ctx, team, member)
         if name in ("forget-me", "forget"):
@@ -248,6 +253,10 @@ class Practice:
             return Reply(form=drills.step_form(ctx, team, member, act.value))
         if act.action == "drill_stop":
             return drills.stop(ctx, team, member, act.value or None)
+        if act.action == "mock_rate":
+            return Reply(form=pairs.rate_form(ctx, team, member, act.value))
+        if act.action == "mock_missed":
+            return pairs.missed(ctx, team, member, act.value)
         if act.action == "forget_confirm":
             if act.value != member.user_id:
                 raise UserError("That button was for someone else.")
@@ -262,6 +271,8 @@ class Practice:
             return answers.submit(ctx, team, member, rnd, sections=dict(f.values), source="form")
         if f.form == "vote":
             return votes.cast(ctx, team, member, f.meta.get("answer_id", ""), f.values)
+        if f.form == "mock_rate":
+            return pairs.rate(ctx, team, member, f.meta, f.values)
         if f.form == "calibrate":
             return calibration.compare(ctx, member, f.meta, f.values)
         if f.form == "drill_step":
@@ -285,7 +296,7 @@ class Practice:
     def _direct(self, ctx: Ctx, team: Team, member: Member, d: DirectMessage) -> Reply:
         drill = drills.active(ctx, team, member)
         if drill is not None:
-            step = "" if drill.kind == "skill" else drills.STEPS[drill.step]
+            step = drills.STEPS[drill.step] if drill.kind == "case" else ""
             return drills.submit_step(ctx, team, member, str(drill.id), step, d.text)
         rnd = rounds.current(ctx, team, "answering")
         if rnd is None:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from bot import outbox, results, streaks
+from bot import outbox, results, reviewers, streaks
 from bot.content import CATEGORIES, CATEGORY_NAMES, Prompt
 from bot.context import Ctx, UserError
 from bot.localtime import local_wall_to_utc, parse_hhmm
@@ -177,6 +177,7 @@ def reveal(ctx: Ctx, team: Team, rnd: Round) -> None:
         name = names[a.member_id].display_name if a.member_id in names else "someone"
         outbox.enqueue(ctx, team, target=rnd.channel_id, dedupe_key=f"round:{rnd.id}:answer:{a.id}",
                        thread_of=rnd.prompt_outbox_id, message=answer_message(ctx, team, a, name, with_rate=True))
+    reviewers.assign(ctx, team, rnd, answers)
 
 
 def close(ctx: Ctx, team: Team, rnd: Round) -> None:

@@ -8,6 +8,13 @@ and webhook follow-ups. `fail_next(n, status=429, retry_after=...)` answers the 
 calls with an error (429 with Retry-After and Discord's `Via` header, 403/404 with a JSON error
 code, 5xx) — the delivery-at-scale tests inject rate limits with it.
 
+`FakeDiscordAPI(limits=DiscordLimits(...))` also enforces Discord's rate limits (off by
+default): a global 50 requests per second per bot (a token bucket; interaction and webhook
+routes are exempt, as on Discord) and per-route buckets (POST /channels/{id}/messages: 5 per
+5 s per channel), answering every request of a limited route with X-RateLimit-Limit,
+-Remaining, -Reset, -Reset-After and -Bucket, and a 429 with a JSON `retry_after` (and
+`global`) when one is exceeded. `scale` compresses time for benchmarks.
+
 `FakeGateway` is a websocket server speaking the gateway protocol: HELLO (op 10), IDENTIFY
 (op 2) -> READY and GUILD_CREATE, heartbeats (op 1) -> ACK (op 11); `dispatch(t, d)` sends any
 event (INTERACTION_CREATE, MESSAGE_CREATE...). `Payloads` builds the events' documented shapes.
@@ -20,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import re
 import threading
 import time
@@ -61,6 +69,32 @@ class Fault:
     via: bool = True
 
 
+@dataclass(frozen=True)
+class RouteLimit:
+    """A per-route bucket: `limit` requests per `per` seconds for each major parameter (the pattern's group 1)."""
+
+    method: str
+    pattern: str
+    limit: int
+    per: float
+    bucket: str  # the X-RateLimit-Bucket hash Discord sends for it
+
+
+MESSAGES_ROUTE = RouteLimit("POST", r"^/channels/(\d+)/messages$", 5, 5.0, "5f1e0c9a2b7d4c3e8a6b0d1f2e3c4b5a")
+
+
+@dataclass(frozen=True)
+class DiscordLimits:
+    """Discord's rate limits (https://discord.com/developers/docs/topics/rate-limits), in Discord's seconds;
+    `scale` > 1 runs Discord's clock faster (rates x scale, waits / scale)."""
+
+    global_rate: float = 50.0
+    global_burst: int = 50
+    routes: tuple[RouteLimit, ...] = (MESSAGES_ROUTE,)
+    scale: float = 1.0
+    exempt: str = r"^/(interactions|webhooks)/"  # not counted against the global limit
+
+
 def _json(data: Any, status: int = 200, headers: dict | None = None) -> web.Response:
     # exactly "application/json", as Discord sends it: discord.py only decodes that content type
     return web.Response(body=json.dumps(data).encode(), status=status,
@@ -81,7 +115,12 @@ def text_channel_json(channel_id: int, guild_id: int, name: str = "practice") ->
 class FakeDiscordAPI:
     """Discord's REST API, on 127.0.0.1 with a random port."""
 
-    def __init__(self, *, application_id: int = 0, bot_id: int = 0, guild_id: int = 0, channel_id: int = 0):
+    def __init__(self, *, application_id: int = 0, bot_id: int = 0, guild_id: int = 0, channel_id: int = 0,
+                 limits: DiscordLimits | None = None):
+        self.limits = limits  # None: no rate limits (the adapter tests)
+        self._windows: dict[tuple[str, str], list[float]] = {}  # (bucket, major parameter) -> [remaining, reset at]
+        self._global: tuple[float, float] | None = None  # (tokens, at)
+        self.rate_limited: dict[str, int] = {}  # "global" or a route's bucket -> 429s answered
         self.application_id = application_id or snowflake()
         self.bot_id = bot_id or self.application_id
         self.guild_id = guild_id or snowflake()
@@ -197,9 +236,71 @@ class FakeDiscordAPI:
         if fault is not None:
             rec.status = fault.status
             return self._fault(fault)
+        limited, headers = self._limit(request.method, path)
+        if limited is not None:
+            rec.status = limited.status
+            return limited
         response = await self._route(request.method, path, payload or {})
+        response.headers.update(headers)
         rec.status = response.status
         return response
+
+    def _limit(self, method: str, path: str) -> tuple[web.Response | None, dict[str, str]]:
+        """Count the request against the limits: (a 429, {}) when over one, else (None, the route's headers)."""
+        limits = self.limits
+        if limits is None:
+            return None, {}
+        scale = limits.scale
+        route, major = None, ""
+        for r in limits.routes:
+            m = re.search(r.pattern, path) if r.method == method else None
+            if m:
+                route, major = r, (m.group(1) if m.groups() else "")
+                break
+        counted = re.search(limits.exempt, path) is None
+        with self.lock:
+            t = time.monotonic()
+            window = None
+            if route is not None:
+                window = self._windows.get((route.bucket, major))
+                if window is None or t >= window[1]:
+                    window = self._windows[(route.bucket, major)] = [float(route.limit), t + route.per / scale]
+            level = 0.0
+            if counted:
+                rate = limits.global_rate * scale
+                tokens, at = self._global or (float(limits.global_burst), t)
+                level = min(float(limits.global_burst), tokens + (t - at) * rate)
+            if window is not None and window[0] < 1:
+                return self._limited(route, window, t, window[1] - t, is_global=False), {}
+            if counted and level < 1.0:
+                return self._limited(route, window, t, (1.0 - level) / rate, is_global=True), {}
+            if counted:
+                self._global = (level - 1.0, t)
+            if window is not None:
+                window[0] -= 1
+                return None, self._route_headers(route, window, t)
+        return None, {}
+
+    @staticmethod
+    def _route_headers(route: RouteLimit, window: list[float], t: float) -> dict[str, str]:
+        reset_after = max(0.0, window[1] - t)
+        return {"X-RateLimit-Limit": str(route.limit), "X-RateLimit-Remaining": str(int(window[0])),
+                "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}", "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+                "X-RateLimit-Bucket": route.bucket}
+
+    def _limited(self, route: RouteLimit | None, window: list[float] | None, t: float, wait: float,
+                 is_global: bool) -> web.Response:
+        retry_after = math.ceil(wait * 1000) / 1000
+        scope = "global" if is_global else route.bucket
+        self.rate_limited[scope] = self.rate_limited.get(scope, 0) + 1
+        headers = {"Retry-After": str(max(retry_after, 0.001)), "Via": "1.1 google",
+                   "X-RateLimit-Scope": "global" if is_global else "user"}
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
+        elif route is not None and window is not None:
+            headers.update(self._route_headers(route, window, t))
+        return _json({"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global},
+                     status=429, headers=headers)
 
     def _fault(self, f: Fault) -> web.Response:
         if f.status == 429:
@@ -487,8 +588,8 @@ def check_message_limits(body: dict) -> None:
 class FakeDiscord:
     """REST + gateway on one loop in a background thread, driven from synchronous tests."""
 
-    def __init__(self, **ids: int):
-        self.api = FakeDiscordAPI(**ids)
+    def __init__(self, limits: DiscordLimits | None = None, **ids: int):
+        self.api = FakeDiscordAPI(limits=limits, **ids)
         self.payloads = Payloads(self.api)
         self.gateway: FakeGateway | None = None
         self.loop = asyncio.new_event_loop()

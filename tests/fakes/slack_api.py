@@ -7,6 +7,12 @@ WebClient `base_url` (it ends with '/'). Faults are injected per method, for the
 calls (`fail_next`) or at a rate (`fail_rate`): HTTP 429 with Retry-After, HTTP 500, or a
 Slack error such as `channel_not_found` (HTTP 200, `ok: false`).
 
+`FakeSlack(limits=SlackLimits(...))` also enforces Slack's rate limits (off by default):
+token buckets per method per channel (chat.postMessage: about 1 per second per channel)
+and per method per workspace (one bot token = one workspace), answering HTTP 429
+`ratelimited` with a Retry-After in whole seconds, as Slack does. `scale` compresses time
+for benchmarks: every rate is multiplied by it and Retry-After divided by it.
+
 Besides `/api/`, it takes `response_url` posts (`/response/...`, recorded as the method
 "response_url") and file uploads (`/upload/...`, recorded as "upload"), so bolt's
 `respond()` and `files_upload_v2` stay on the machine too.
@@ -14,8 +20,11 @@ Besides `/api/`, it takes `response_url` posts (`/response/...`, recorded as the
 from __future__ import annotations
 
 import json
+import math
 import random
 import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -64,6 +73,64 @@ class Fault:
         return (not self.methods or method in self.methods) and (self.remaining is None or self.remaining > 0)
 
 
+@dataclass(frozen=True)
+class Limit:
+    """A token bucket: `rate` requests per second (in Slack's time), up to `burst` at once."""
+
+    rate: float
+    burst: int = 1
+
+
+def _slack_channel_limits() -> dict[str, Limit]:
+    # "chat.postMessage generally allows posting one message per second per channel ... short bursts >1 allowed"
+    return {"chat.postMessage": Limit(1.0, burst=2)}
+
+
+def _slack_workspace_limits() -> dict[str, Limit]:
+    # chat.postMessage's workspace-wide limit is not published ("several hundred per minute"): 300/min here;
+    # conversations.open is Tier 3, "50+ per minute, sporadic bursts are welcome": the documented minimum
+    return {"chat.postMessage": Limit(300 / 60, burst=10), "conversations.open": Limit(50 / 60, burst=3)}
+
+
+@dataclass(frozen=True)
+class SlackLimits:
+    """Rate limits FakeSlack enforces when given them (https://docs.slack.dev/apis/web-api/rate-limits).
+
+    `per_channel`: method -> limit per channel (the `channel` parameter); `per_workspace`: method -> limit
+    per workspace (the bot token). `scale` > 1 runs Slack's clock faster: rates x scale, Retry-After / scale.
+    """
+
+    per_channel: Mapping[str, Limit] = field(default_factory=_slack_channel_limits)
+    per_workspace: Mapping[str, Limit] = field(default_factory=_slack_workspace_limits)
+    scale: float = 1.0
+
+
+class TokenBuckets:
+    """Token buckets by key, checked and taken together (all or none); thread-safe."""
+
+    def __init__(self, now: Callable[[], float] = time.monotonic):
+        self.now = now
+        self._lock = threading.Lock()
+        self._state: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+
+    def take(self, buckets: list[tuple[str, float, int]]) -> float:
+        """Take a token from every (key, rate, burst) bucket and return 0, or take none and return the wait."""
+        with self._lock:
+            t = self.now()
+            levels, wait = [], 0.0
+            for key, rate, burst in buckets:
+                tokens, at = self._state.get(key, (float(burst), t))
+                level = min(float(burst), tokens + (t - at) * rate)
+                levels.append(level)
+                if level < 1.0:
+                    wait = max(wait, (1.0 - level) / rate)
+            if wait > 0:
+                return wait
+            for (key, _, _), level in zip(buckets, levels, strict=True):
+                self._state[key] = (level - 1.0, t)
+            return 0.0
+
+
 @dataclass
 class FakeSlack:
     """Start with `start()`, stop with `stop()`; read what happened with `calls(method)`."""
@@ -74,6 +141,7 @@ class FakeSlack:
     bot_id: str = "BBOT"
     install_token: str = "xoxb-installed-by-oauth-0000"
     seed: int = 1
+    limits: SlackLimits | None = None  # None: no rate limits (the adapter tests)
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -82,6 +150,7 @@ class FakeSlack:
         self._ts = 1_795_000_000_000_100
         self._files = 0
         self._rng = random.Random(self.seed)
+        self._buckets = TokenBuckets()
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
 
@@ -157,6 +226,7 @@ class FakeSlack:
         with self._lock:
             self._calls.clear()
             self._faults.clear()
+            self._buckets = TokenBuckets()
 
     def fail_next(self, n: int = 1, *, status: int = 429, error: str | None = None, retry_after: float | None = 1.0,
                   methods: tuple[str, ...] = ()) -> None:
@@ -205,11 +275,38 @@ class FakeSlack:
                 self._calls.append(call)
                 extra = {"Retry-After": _fmt(fault.retry_after)} if fault.retry_after is not None else {}
                 return fault.status, call.response, extra
+            wait = self._limited(method, params, headers)
+            if wait > 0:
+                call.status, call.ok = 429, False
+                call.response = {"ok": False, "error": "ratelimited"}
+                self._calls.append(call)
+                return 429, call.response, {"Retry-After": _fmt(self._retry_after(wait))}
             status, payload = self._ok(method, params)
             call.ok = not isinstance(payload, dict) or payload.get("ok", True)
             call.status, call.response = status, payload
             self._calls.append(call)
         return status, payload, {}
+
+    def _limited(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> float:
+        """0 if the call is inside the limits (and counted), else the seconds until it would be."""
+        limits = self.limits
+        if limits is None:
+            return 0.0
+        workspace = headers.get("authorization") or str(params.get("token", ""))
+        buckets = []
+        per_channel = limits.per_channel.get(method)
+        if per_channel is not None:
+            buckets.append((f"{workspace}|{method}|{params.get('channel', '')}", per_channel.rate * limits.scale,
+                            per_channel.burst))
+        per_workspace = limits.per_workspace.get(method)
+        if per_workspace is not None:
+            buckets.append((f"{workspace}|{method}", per_workspace.rate * limits.scale, per_workspace.burst))
+        return self._buckets.take(buckets) if buckets else 0.0
+
+    def _retry_after(self, wait: float) -> float:
+        """Slack says Retry-After in whole seconds (of its own clock, so scaled)."""
+        scale = self.limits.scale if self.limits else 1.0
+        return max(1, math.ceil(wait * scale - 1e-9)) / scale
 
     def _pick_fault(self, method: str) -> Fault | None:
         for f in self._faults:

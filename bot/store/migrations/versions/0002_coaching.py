@@ -6,10 +6,9 @@ Create Date: 2026-11-25
 
 Existing rows get defaults: two reviewers per answer, no pairs opt-in, no stage timings.
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'
