@@ -152,13 +152,13 @@ def _mock_step(ctx: Ctx, team: Team, member: Member, drill: Drill, text: str) ->
     ctx.session.info["team_changed"] = team.id
     over = spent - st.minutes * 60
     remark = (f"{st.name} took {_mmss(spent)} against {st.minutes} min — keep the next stage tighter. "
-              if over > 60 else "")
+              if over >= 60 else "")
     if drill.step < len(stages):
         nxt = _stage_message(ctx, drill)
         return Reply(messages=(Message(nxt.title, remark + nxt.text, nxt.sections, nxt.buttons),))
     drill.status, drill.finished_at = "finished", ctx.now()
     milestone = streaks.record(ctx, team, member, today(ctx, team), "drill")
-    rows = "\n".join(f"• {s.name}: {_mmss(sec)} of {s.minutes} min{' ⚠️' if sec > s.minutes * 60 + 60 else ''}"
+    rows = "\n".join(f"• {s.name}: {_mmss(sec)} of {s.minutes} min{' ⚠️' if sec >= s.minutes * 60 + 60 else ''}"
                      for s, sec in zip(stages, drill.stage_seconds, strict=False))
     total = sum(drill.stage_seconds)
     budget = sum(s.minutes for s in stages)
