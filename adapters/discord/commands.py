@@ -32,7 +32,8 @@ def build_tree(client: discord.Client, runtime: DiscordRuntime) -> Tree:
 
     drill_kinds = [Choice(name=CATEGORY_NAMES[c], value=c) for c in CATEGORIES] + \
                   [Choice(name=f"Skill drill: {s}", value=f"skill {s}") for s in SKILLS] + \
-                  [Choice(name="Stop my drill", value="stop")]
+                  [Choice(name="Mock interview (45 min, CLARITY stages)", value="mock"),
+                   Choice(name="Stop my drill", value="stop")]
 
     @tree.command(name="drill", description="A private, timed case drill, step by step")
     @app_commands.describe(category="What kind of case (default: the next in rotation)")
@@ -81,6 +82,12 @@ def build_tree(client: discord.Client, runtime: DiscordRuntime) -> Tree:
     async def reminders(interaction: discord.Interaction, state: str | None = None, quiet_from: str | None = None,
                         quiet_to: str | None = None):
         await run(interaction, "reminders", state=state, quiet_from=quiet_from, quiet_to=quiet_to)
+
+    @tree.command(name="pairs", description="A weekly mock-interview partner")
+    @app_commands.describe(state="Join or leave the weekly pairing (leave empty to see this week's partner)")
+    @app_commands.choices(state=[Choice(name="on", value="on"), Choice(name="off", value="off")])
+    async def pairs(interaction: discord.Interaction, state: str | None = None):
+        await run(interaction, "pairs", state=state)
 
     @tree.command(name="export", description="Everything sensebot holds about you, as a JSON file")
     async def export(interaction: discord.Interaction):

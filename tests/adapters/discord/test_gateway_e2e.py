@@ -59,6 +59,14 @@ def all_text(body: dict) -> str:
     return "\n".join(out)
 
 
+def skip_calibration(fake, p, invite: dict, user_id: int, name: str) -> dict:
+    """Press Skip on the first-vote calibration invitation; returns the vote modal."""
+    assert invite["type"] == 4 and "calibration" in all_text(invite["data"]).lower()
+    skip = next(c for c in custom_ids(invite["data"]) if c.startswith("sb:calibrate_skip:"))
+    return fake.interact(p.button(skip, p.bot_message(invite["data"]["components"], flags=EPHEMERAL),
+                                  user_id=user_id, name=name)).json
+
+
 def test_a_round_through_the_gateway_and_a_restart(fake, tmp_path, clock, library):
     api, p = fake.api, fake.payloads
     app = make_app(tmp_path, clock, library, api)
@@ -130,8 +138,8 @@ def test_a_round_through_the_gateway_and_a_restart(fake, tmp_path, clock, librar
         ada_answer = next(m for m in api.messages.values() if m["embeds"] == ada_post.json["embeds"])
         rate = next(c for c in custom_ids(ada_answer) if c.startswith("sb:rate:"))
 
-        # Ben rates Ada's answer: five selects in one modal
-        modal = fake.interact(p.button(rate, ada_answer, user_id=BEN, name="Ben")).json
+        # Ben rates Ada's answer: a first vote offers the calibration; he skips it to five selects in one modal
+        modal = skip_calibration(fake, p, fake.interact(p.button(rate, ada_answer, user_id=BEN, name="Ben")).json, BEN, "Ben")
         assert modal["type"] == 9 and len(modal["data"]["components"]) == 5
         dims = [c["component"]["custom_id"] for c in modal["data"]["components"]]
         voted = fake.interact(p.modal_submit(modal["data"]["custom_id"], {d: ["4"] for d in dims}, user_id=BEN, name="Ben")).json
@@ -147,7 +155,7 @@ def test_a_round_through_the_gateway_and_a_restart(fake, tmp_path, clock, librar
     # a new process: the same Rate button on yesterday's message still works
     rt2 = start(app)
     try:
-        modal = fake.interact(p.button(rate, ada_answer, user_id=CY, name="Cy")).json
+        modal = skip_calibration(fake, p, fake.interact(p.button(rate, ada_answer, user_id=CY, name="Cy")).json, CY, "Cy")
         assert modal["type"] == 9 and modal["data"]["custom_id"].startswith("sbf:vote:1:answer_id=")
         voted = fake.interact(p.modal_submit(modal["data"]["custom_id"], {d: ["5"] for d in dims}, user_id=CY, name="Cy")).json
         assert first_title(voted).startswith("Vote recorded")

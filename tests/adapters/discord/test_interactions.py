@@ -129,6 +129,18 @@ def test_vote_five_selects_then_an_optional_comment(tmp_path, clock, library):
             answer_msg = h.message_with("sb:rate:")
             rate_id = next(c for c in custom_ids(answer_msg) if c.startswith("sb:rate:"))
 
+            # a first vote starts with the calibration on a reference answer
+            invite = await h.interact(h.p.button(rate_id, answer_msg, user_id=BEN, name="Ben"))
+            assert invite["data"]["flags"] == EPHEMERAL and "calibration" in titles(invite)[0].lower()
+            calibrate = next(c for c in custom_ids(invite) if c.startswith("sb:calibrate:"))
+            stored = h.p.bot_message(invite["data"]["components"], flags=EPHEMERAL)
+            cal = await h.interact(h.p.button(calibrate, stored, user_id=BEN, name="Ben"))
+            assert cal["type"] == 9 and len(modal_inputs(cal)) == 5
+            compared = await h.interact(h.p.modal_submit(cal["data"]["custom_id"], {k: ["5"] for k in modal_inputs(cal)},
+                                                         user_id=BEN, name="Ben"))
+            assert titles(compared)[0] == "Calibration: how you compare"
+            assert any(c.startswith(rate_id) for c in custom_ids(compared))  # "Now rate answer #N"
+
             body = await h.interact(h.p.button(rate_id, answer_msg, user_id=BEN, name="Ben"))
             assert body["type"] == 9
             inputs = modal_inputs(body)

@@ -159,6 +159,9 @@ def test_commands_map_options_to_core_arguments():
     assert translate.command(w, "reminders", state=None, quiet_from="22:00", quiet_to="07:00").args == ("quiet", "22:00", "07:00")
     assert translate.command(w, "reminders", state="on", quiet_from=None, quiet_to=None).args == ("on",)
     assert translate.command(w, "rate", answer=12).args == ("12",)
+    assert translate.command(w, "drill", category="mock").args == ("mock",)
+    assert translate.command(w, "pairs", state="on").args == ("on",)
+    assert translate.command(w, "pairs", state=None).args == ()
     assert translate.thread_reply(w, 10, 20, "hi", 30) == ThreadReply(w, "10:20", "hi", "30")
     assert translate.form_submitted(w, "vote", {"a": "1"}, {"answer_id": "7"}) == FormSubmitted(w, "vote", {"a": "1"}, {"answer_id": "7"})
     assert translate.parse_ref("10:20") == (10, 20)
@@ -212,7 +215,9 @@ def test_sync_action_registers_the_commands(tmp_path, capsys):
         put = fake.api.recorded("PUT")
         assert len(put) == 1 and put[0].path.endswith(f"/guilds/{fake.api.guild_id}/commands")
         names = {c["name"] for c in put[0].json}
-        assert {"drill", "answer", "rate", "leaderboard", "forget-me", "sensebot"} <= names
+        assert {"drill", "answer", "rate", "leaderboard", "progress", "pairs", "forget-me", "sensebot"} <= names
+        drill = next(c for c in put[0].json if c["name"] == "drill")
+        assert "mock" in [ch["value"] for ch in drill["options"][0]["choices"]]
         assert capsys.readouterr().out.startswith(f"Synced {len(names)} slash commands to server {fake.api.guild_id}")
         fake.api.fail_next(1, 401, code=0, message="401: Unauthorized", path="/users/@me")
         with pytest.raises(ConfigError, match="Discord refused DISCORD_TOKEN"):

@@ -122,9 +122,25 @@ def test_a_whole_round_through_slack(team: SlackTeam, fake, db, clock):
     assert "a &lt;trace&gt; API" in json.dumps(chen.params)  # Slack's escaping undone on the way in, redone on the way out
 
     # --- votes: Rate -> vote modal -> submit
+    calibrated: set[str] = set()
+
     def rate(user: str, whose: str) -> None:
         opens = len(fake.calls("views.open"))
         assert team.press(user, "rate", answers[whose], thread_ts=prompt_ts).status == 200
+        if user not in calibrated:  # a first vote: the calibration on a reference answer comes first
+            calibrated.add(user)
+            assert len(fake.calls("views.open")) == opens
+            invite = team.private_replies(user)[-1]
+            assert "calibration" in text_of(invite).lower()
+            if user == "U2":
+                value = next(b["value"] for b in buttons(invite) if b["action_id"] == "calibrate")
+                assert team.press(user, "calibrate", value, thread_ts=prompt_ts).status == 200
+                assert team.submit(user, team.opened("calibrate"), SCORES).status == 200
+                assert "Calibration: how you compare" in team.last_private_text(user)
+                opens = len(fake.calls("views.open"))
+                assert team.press(user, "rate", answers[whose], thread_ts=prompt_ts).status == 200
+            else:
+                assert team.press(user, "calibrate_skip", answers[whose], thread_ts=prompt_ts).status == 200
         assert len(fake.calls("views.open")) == opens + 1
         vote_view = team.opened("vote")
         selects = [b for b in vote_view["blocks"] if b["type"] == "input" and b["element"]["type"] == "static_select"]
