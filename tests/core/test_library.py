@@ -1,0 +1,52 @@
+"""The shipped prompt library: enough for half a year of weekdays, balanced, complete and distinct."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from bot.content import AREAS, CATEGORIES, DIMENSIONS, SKILLS
+from bot.content_stats import near_duplicates
+from bot.rubric import passes, weighted
+
+
+def test_enough_prompts_in_every_category_and_area(library):
+    assert len(library.prompts) >= 130
+    per_category = Counter(p.category for p in library.prompts)
+    assert all(per_category[c] >= 35 for c in CATEGORIES), per_category
+    per_area = Counter(p.area for p in library.prompts)
+    assert set(per_area) == set(AREAS), per_area
+    assert len({p.id for p in library.prompts}) == len(library.prompts)
+
+
+def test_every_prompt_carries_a_full_model_answer(library):
+    for p in library.prompts:
+        o = p.outline
+        assert len(p.personas) >= 2 and len(o.segments) >= 2, p.id
+        assert all(len(p.hints[s]) >= 2 for s in ("scope", "segment", "solve", "score")), p.id
+        assert set(o.phases) == {"v1", "v2", "v3"}, p.id
+        assert o.api["method"] and o.api["endpoint"].startswith("/") and o.api["status_codes"], p.id
+        assert len(o.kpis) >= 2 and any(re.search(r"\d", target) for _, target in o.kpis), p.id  # guardrails may be "no increase"
+        assert o.tradeoffs and o.pitfalls, p.id
+        assert 5 <= p.time_box_minutes <= 60 and p.skills, p.id
+
+
+def test_no_two_prompts_read_alike(library):
+    assert near_duplicates(library.prompts) == []
+
+
+def test_drills_train_every_skill(library):
+    assert len(library.drills) >= 40
+    per_skill = Counter(d.skill for d in library.drills)
+    assert set(per_skill) == set(SKILLS) and min(per_skill.values()) >= 5, per_skill
+    assert all(3 <= d.minutes <= 10 and d.look_for and d.example for d in library.drills)
+
+
+def test_rubric_describes_five_levels_and_ships_calibrated_references(library):
+    rubric = library.rubric
+    assert [d.weight for d in rubric.dimensions] == [20, 20, 25, 20, 15] and rubric.pass_bar == 4.3
+    assert all(set(d.levels) == {1, 2, 3, 4, 5} for d in rubric.dimensions)
+    refs = rubric.reference_answers
+    assert len(refs) >= 3
+    verdicts = {passes(weighted(r.scores, rubric), rubric.pass_bar) for r in refs}
+    assert verdicts == {True, False}  # at least one passes the bar and one does not
+    assert all(set(r.scores) == set(DIMENSIONS) and all(r.answer.values()) for r in refs)
