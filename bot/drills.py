@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from bot import answers, outbox, rounds, streaks
+from bot import answers, outbox, progress, rounds, streaks
 from bot.content import CATEGORIES, SKILLS, STEPS, Prompt, SkillDrill
 from bot.context import Ctx, UserError
 from bot.messages import Button, Field, Form, Message, Reply, Section
@@ -81,8 +81,7 @@ def start(ctx: Ctx, team: Team, member: Member, args: tuple[str, ...]) -> Reply:
 
 def _for_weakest(ctx: Ctx, team: Team, member: Member, done: set[str]) -> tuple[Prompt | None, str]:
     """A case that exercises the member's weakest dimension, with the sentence that says so."""
-    from bot.progress import weakest_dimension
-    weak = weakest_dimension(ctx, team, member)
+    weak = progress.weakest_dimension(ctx, team, member)
     if weak is None:
         return None, ""
     dim, avg = weak

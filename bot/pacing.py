@@ -18,6 +18,7 @@ class Bucket:
     key: str
     rate: float  # tokens per second
     burst: int = 1
+    cost: float = 1.0  # tokens this send takes: more when it makes several requests (open a DM, then post)
 
 
 class Pacer:
@@ -40,9 +41,9 @@ class Pacer:
         wait = 0.0
         for b in buckets:
             wait = max(wait, self._blocked.get(b.key, 0.0) - t)
-            level = self._level(b, t)
-            if level < 1.0 - 1e-9:  # tolerance: float sums of waits must not leave a sliver to wait for
-                wait = max(wait, (1.0 - level) / b.rate)
+            level, need = self._level(b, t), min(b.cost, float(b.burst))
+            if level < need - 1e-9:  # tolerance: float sums of waits must not leave a sliver to wait for
+                wait = max(wait, (need - level) / b.rate)
         return wait
 
     def acquire(self, buckets: Iterable[Bucket]) -> float:
@@ -55,7 +56,7 @@ class Pacer:
                 wait = self._wait(buckets, t)
                 if wait <= 0:
                     for b in buckets:
-                        self._tokens[b.key] = (max(0.0, self._level(b, t) - 1.0), t)
+                        self._tokens[b.key] = (max(0.0, self._level(b, t) - min(b.cost, float(b.burst))), t)
                     return waited
             self.sleep(wait)
             waited += wait

@@ -42,7 +42,8 @@ class Opener:
     value: str = ""
 
     def encode(self) -> str:
-        return ".".join((self.kind, _q(self.name), _q(self.value)))
+        # '.' separates the parts and quote() leaves it as is: escape it, so names and values may hold dots
+        return ".".join((self.kind, _q(self.name).replace(".", "%2E"), _q(self.value).replace(".", "%2E")))
 
     @classmethod
     def decode(cls, text: str) -> Opener | None:
@@ -112,6 +113,6 @@ def part_value(part: int, opener: Opener) -> str:
 def parse_part_value(value: str) -> tuple[int, Opener] | None:
     head, _, rest = value.partition(".")
     opener = Opener.decode(rest)
-    if not head.isdigit() or opener is None:
+    if not (head.isascii() and head.isdigit()) or opener is None:  # int() refuses digits such as '²'
         return None
     return int(head), opener

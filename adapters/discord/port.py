@@ -75,6 +75,13 @@ def delivery_error(exc: BaseException) -> DeliveryError:
     return DeliveryError(f"{type(exc).__name__}: {exc}"[:300])
 
 
+def _user_id(target: str) -> int | None:
+    try:
+        return int(target)
+    except ValueError:
+        return None
+
+
 class DiscordPort:
     platform = "discord"
 
@@ -94,8 +101,12 @@ class DiscordPort:
         return self._run(lambda: self._direct(workspace_id, user_id, message))
 
     def buckets(self, kind: str, workspace_id: str, target: str) -> list[Bucket]:
-        """Discord's documented budget: about 5 messages per 5 s per channel, 50 requests per second per bot."""
-        return [Bucket(f"discord:{kind}:{target}", rate=1.0, burst=5), Bucket("discord:global", rate=45.0, burst=45)]
+        """Discord's documented budget: about 5 messages per 5 s per channel, 50 requests per second per bot
+        (45 here, for the interactions the same bot answers meanwhile). A first DM to someone is two
+        requests — open the DM channel, then post — so it takes two global tokens."""
+        requests = 2.0 if kind == "direct" and _user_id(target) not in self._dms else 1.0
+        return [Bucket(f"discord:{kind}:{target}", rate=1.0, burst=5),
+                Bucket("discord:global", rate=45.0, burst=45, cost=requests)]
 
     # ---------------------------------------------------------- plumbing
 

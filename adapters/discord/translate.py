@@ -87,10 +87,15 @@ def modal_values(components: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """A MODAL_SUBMIT's components -> {custom_id: value}.
 
     Handles action rows (type 1) of text inputs, labels (type 18) wrapping a text input (4) or a
-    select (3, `values`), and skips text displays (10). A select left empty gives "".
+    select (3, `values`), and skips text displays (10). A select left empty gives "". Anything not
+    shaped like that (not an object, a custom_id that isn't a string) is skipped, never raised on.
     """
     out: dict[str, str] = {}
-    for c in components or ():
+    if not isinstance(components, Iterable):
+        return out
+    for c in components:
+        if not isinstance(c, Mapping):
+            continue
         kind = c.get("type")
         if kind == 1:
             out.update(modal_values(c.get("components", ())))
@@ -98,10 +103,10 @@ def modal_values(components: Iterable[Mapping[str, Any]]) -> dict[str, str]:
             inner = c.get("component")
             if inner:
                 out.update(modal_values([inner]))
-        elif "custom_id" in c:
+        elif isinstance(c.get("custom_id"), str):
             if "values" in c:
-                values = c.get("values") or []
-                out[c["custom_id"]] = str(values[0]) if values else ""
+                values = c.get("values")
+                out[c["custom_id"]] = str(values[0]) if isinstance(values, (list, tuple)) and values else ""
             elif "value" in c:
                 out[c["custom_id"]] = str(c.get("value") or "")
     return out

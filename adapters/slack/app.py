@@ -282,8 +282,9 @@ class Replier:
 class Listeners:
     """The bolt listeners: ack, translate, call the core, show the reply."""
 
-    def __init__(self, practice: Practice, installation_store: InstallationStore | None):
+    def __init__(self, practice: Practice, installation_store: InstallationStore | None, work: Executor | None = None):
         self.practice = practice
+        self.work = work or ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="slack-work")
         self.installation_store = installation_store
         self.directory = Directory()
         self.replier = Replier()
@@ -311,17 +312,29 @@ class Listeners:
         self.replier.show(client, who, origin, reply)
 
     def acked(self, ack, body, client) -> None:
-        """A slash command, button press or modal submission: ack at once (a modal closes), then the work."""
+        """A slash command, button press or modal submission: ack at once (a modal closes), then hand
+        the work to the work executor, so this listener thread is free again and the threads that
+        acknowledge are not competing with a crowd of threads doing work (Slack wants acks in 3 s;
+        the reply can follow through response_url for 30 minutes)."""
         ack()
-        self._run(body, client)
+        self.work.submit(self._work, body, client)
+
+    def _work(self, body: dict, client: WebClient) -> None:
+        try:
+            self._run(body, client)
+        except Exception:  # noqa: BLE001 - a worker thread has nobody else to tell
+            log.exception("Slack %s: handling failed after the ack", translate.kind(body) or "request")
 
     def message(self, body, client, request) -> None:
         retry = (request.headers.get("x-slack-retry-num") or [""])[0]
         if retry:
             log.info("Slack retry %s of event %s", retry, body.get("event_id"))
-        self._run(body, client)
+        self.work.submit(self._work, body, client)
 
     def home(self, body, client) -> None:
+        self.work.submit(self._home, body, client)
+
+    def _home(self, body, client) -> None:
         opened, _ = self._translate(body)
         if not isinstance(opened, HomeOpened):
             return
@@ -349,6 +362,9 @@ class Listeners:
                   type(error).__name__, exc_info=error)
 
 
+WORK_THREADS = 2  # the core is CPU- and database-bound under the GIL: more threads only slow the acks
+
+
 def build_bolt_app(app: App, settings: Settings, *, listener_executor: Executor | None = None,
                    token_verification: bool = True) -> BoltApp:
     """The bolt App with sensebot's listeners (the test seam: `bolt.dispatch(BoltRequest(...))`)."""
@@ -360,11 +376,15 @@ def build_bolt_app(app: App, settings: Settings, *, listener_executor: Executor 
         signing_secret=settings.slack_signing_secret or "", client=client, token_verification_enabled=token_verification,
         listener_executor=listener_executor or ThreadPoolExecutor(max_workers=10, thread_name_prefix="slack"),
         raise_error_for_unhandled_request=False, name="sensebot",
+        # Listeners run in the request's own thread and only ack and queue the work (`Listeners.work`):
+        # no hand-off to a listener thread and no polling for the ack before the answer goes out.
+        process_before_response=True,
     )
     if oauth is not None:
         kwargs.update(oauth_settings=oauth, installation_store_bot_only=True)
     bolt = BoltApp(**kwargs)
-    on = Listeners(app.practice, bolt.installation_store)
+    # With an injected executor (the tests' inline one) the work runs on it too, in order.
+    on = Listeners(app.practice, bolt.installation_store, work=listener_executor)
     bolt.command(re.compile(r".*"))(on.acked)
     bolt.action(re.compile(r".*"))(on.acked)
     bolt.view_submission(re.compile(r".*"))(on.acked)

@@ -101,6 +101,7 @@ class SlackPort:
         self.base_url = api_url(base_url)
         self.timeout = timeout
         self._clients: dict[str, WebClient] = {}
+        self._dms: dict[tuple[str, str], str] = {}  # (workspace, user) -> DM channel id
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ tokens and clients
@@ -142,7 +143,7 @@ class SlackPort:
         s = self.rate_scale
         out = [Bucket(f"slack:{workspace_id}:{kind}:{target}", rate=POSTS_PER_CHANNEL * s),
                Bucket(f"slack:{workspace_id}:chat.postMessage", rate=POSTS_PER_WORKSPACE * s)]
-        if kind == "direct":
+        if kind == "direct" and (workspace_id, target) not in self._dms:
             out.append(Bucket(f"slack:{workspace_id}:conversations.open", rate=OPENS_PER_WORKSPACE * s))
         return out
 
@@ -172,9 +173,14 @@ class SlackPort:
             log.warning("chart upload to %s failed: %s", channel_id, delivery_error(exc, "files.upload"))
 
     def direct(self, workspace_id: str, user_id: str, message: Message) -> str:
-        client = self.client(workspace_id)
-        resp = self._call("conversations.open", client.conversations_open, users=user_id)
-        channel = (resp.get("channel") or {}).get("id") if hasattr(resp, "get") else None
-        if not channel:
-            raise DeliveryError("conversations.open: answer without a channel")
+        """Post to the member's DM, opening it once: conversations.open is a tight limit (Tier 3), and
+        a DM channel's id does not change, so daily reminders to the same people open nothing."""
+        channel = self._dms.get((workspace_id, user_id))
+        if channel is None:
+            client = self.client(workspace_id)
+            resp = self._call("conversations.open", client.conversations_open, users=user_id)
+            channel = (resp.get("channel") or {}).get("id") if hasattr(resp, "get") else None
+            if not channel:
+                raise DeliveryError("conversations.open: answer without a channel")
+            self._dms[(workspace_id, user_id)] = channel
         return self.post(workspace_id, channel, message)

@@ -185,7 +185,7 @@ def form_meta(view: Mapping[str, Any]) -> dict[str, str]:
     raw = view.get("private_metadata") or "{}"
     try:
         data = json.loads(raw) if isinstance(raw, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python's recursion limit
         data = None
     if not isinstance(data, dict):
         raise Malformed("private_metadata is not a JSON object")
@@ -197,7 +197,8 @@ def _state_value(v: Mapping[str, Any]) -> str:
     if t in ("static_select", "radio_buttons", "external_select"):
         return _opt(_dict(v.get("selected_option")).get("value"))
     if t == "checkboxes":
-        return ",".join(_opt(_dict(o).get("value")) for o in v.get("selected_options") or [])
+        options = v.get("selected_options")
+        return ",".join(_opt(_dict(o).get("value")) for o in (options if isinstance(options, list) else []))
     return _opt(v.get("value"))
 
 

@@ -6,8 +6,7 @@ a seeded random order, are enqueued in the outbox (a migrated SQLite file) and d
 real `Dispatcher` with a `Pacer` through the real `SlackPort` (slack_sdk) and `DiscordPort`
 (discord.py's HTTP client) against `FakeSlack(limits=...)` / `FakeDiscordAPI(limits=...)`.
 Then the same messages go out the naive way: a plain loop calling the port one message after
-another, sleeping Retry-After on a 429 and trying again. For Discord a third, labelled what-if run
-shows the shipped DiscordPort's buckets with the DM-channel request paced too (see CountsDmChannels).
+another, sleeping Retry-After on a 429 and trying again.
 
 Limits, in the platform's seconds (time is compressed by --slack-scale / --discord-scale: the
 fakes' rates are multiplied by it, so are the ports' buckets, and Retry-After is divided by it):
@@ -23,7 +22,7 @@ The floor is the time the limits alone impose on this distribution of messages: 
 bucket, (requests in it - burst) / rate, the largest of them. Targets: time / floor <= 1.15,
 0 lost, 0 duplicated (counted from what the fake recorded as accepted), 429s < 1% of requests.
 
-    python tests/bench/bench_fanout.py [--quick] [--platform slack|discord|both] [--no-naive] [--no-what-if]
+    python tests/bench/bench_fanout.py [--quick] [--platform slack|discord|both] [--no-naive]
                                        [--slack-concurrency 16] [--discord-concurrency 16] [--claim 200]
 """
 from __future__ import annotations
@@ -277,32 +276,6 @@ def time_compressed(port, scale: float):
     return port
 
 
-class CountsDmChannels:
-    """What-if, not the shipped port: DiscordPort with the request that opens a DM channel paced too.
-
-    `DiscordPort.buckets` spends one global token per outbox row, but a first direct message to a
-    user is two requests (POST /users/@me/channels, then the message). This wrapper takes one more
-    token from the same global bucket before a DM channel is opened, to show what counting it buys.
-    """
-
-    platform = "discord"
-
-    def __init__(self, port, pacer: Pacer):
-        self.port, self.pacer = port, pacer
-
-    def buckets(self, kind: str, workspace: str, target: str):
-        return self.port.buckets(kind, workspace, target)
-
-    def post(self, *args, **kw):
-        return self.port.post(*args, **kw)
-
-    def direct(self, workspace: str, user_id: str, msg: Message) -> str:
-        if int(user_id) not in self.port._dms:
-            glob = [b for b in self.port.buckets("direct", workspace, user_id) if b.key == "discord:global"]
-            self.pacer.acquire(glob)
-        return self.port.direct(workspace, user_id, msg)
-
-
 def discord_run(items: list[Item], scale: float, how: str, concurrency: int, claim: int, timeout: float) -> dict:
     from tests.fakes.discord_fakes import DiscordLimits
     limits = DiscordLimits(scale=scale)
@@ -312,10 +285,6 @@ def discord_run(items: list[Item], scale: float, how: str, concurrency: int, cla
         guild = str(side.api.guild_id)
         if how == "dispatcher":
             out = run_dispatcher("discord", guild, port, items, concurrency=concurrency, claim=claim, timeout=timeout)
-        elif how == "what-if":
-            pacer = Pacer()
-            out = run_dispatcher("discord", guild, CountsDmChannels(port, pacer), items, concurrency=concurrency,
-                                 claim=claim, timeout=timeout, pacer=pacer)
         else:
             out = run_naive(guild, port, items, timeout)
         reqs = side.api.recorded()[side.first_request:]
@@ -346,8 +315,6 @@ def main() -> int:
     ap.add_argument("--discord-concurrency", type=int, default=16)
     ap.add_argument("--claim", type=int, default=200, help="rows the dispatcher claims per drain")
     ap.add_argument("--no-naive", action="store_true", help="skip the naive loop")
-    ap.add_argument("--no-what-if", action="store_true",
-                    help="skip the Discord what-if row (the DM-channel request paced too; not the shipped port)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)  # discord.py warns on every 429 it waits out
     from tests.fakes.discord_fakes import DiscordLimits, snowflake
@@ -371,14 +338,12 @@ def main() -> int:
         floors += [[platform, *r] for r in floor.rows]
         timeout = max(120.0, 6 * floor.seconds)
         results[platform] = {"scale": scale, "floor_seconds": floor.seconds, "messages": len(items)}
-        hows = ["dispatcher"] + (["what-if"] if platform == "discord" and not args.no_what_if else []) \
-            + ([] if args.no_naive else ["naive"])
+        hows = ["dispatcher"] + ([] if args.no_naive else ["naive"])
         for how in hows:
             print(f"{platform}: {how} ...", file=sys.stderr, flush=True)
             r = run(items, scale, how, conc, args.claim, timeout)
             results[platform][how] = r
-            label = {"dispatcher": f"Dispatcher+Pacer x{conc}", "naive": "naive loop",
-                     "what-if": f"what-if: DM channel paced x{conc}"}[how]
+            label = {"dispatcher": f"Dispatcher+Pacer x{conc}", "naive": "naive loop"}[how]
             rows.append([platform, label, len(items), r["requests"], r["limited"],
                          f"{100 * r['limited'] / max(1, r['requests']):.2f}%", r["seconds"], floor.seconds,
                          r["seconds"] / floor.seconds, r["lost"], r["duplicated"], r["misdelivered"]])

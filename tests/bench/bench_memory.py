@@ -41,9 +41,7 @@ def status(pid: int) -> dict[str, int]:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
         parts = value.split()
-        if key.startswith(("Vm", "Rss")) and len(parts) == 2 and parts[1] == "kB":
-            out[key] = int(parts[0])
-        elif key == "Threads":
+        if (key.startswith(("Vm", "Rss")) and len(parts) == 2 and parts[1] == "kB") or key == "Threads":
             out[key] = int(parts[0])
     return out
 
@@ -79,7 +77,7 @@ def main() -> int:
                SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.url,
                DISCORD_TOKEN=DISCORD_TOKEN, DISCORD_API_URL=api.url, DISCORD_GATEWAY_URL=discord.gateway.url,
                DISCORD_GUILD_ID=str(api.guild_id), DISCORD_APPLICATION_ID=str(api.application_id))
-    log = open(Path(tmp.name) / "run.log", "w+")
+    log = open(Path(tmp.name) / "run.log", "w+")  # noqa: SIM115 - the server writes to it for the whole run
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)

@@ -132,7 +132,7 @@ def main() -> int:
     env.update(SENSEBOT_DATABASE_URL=f"sqlite:///{Path(tmp.name) / 'slack.db'}", SENSEBOT_LOG_LEVEL="WARNING",
                SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.url,
                PYTHONPATH=str(ROOT))
-    log = open(Path(tmp.name) / "server.log", "w+")
+    log = open(Path(tmp.name) / "server.log", "w+")  # noqa: SIM115 - the server writes to it for the whole run
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "slack", "--http", "--port", str(port)], cwd=ROOT,
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     rc = None

@@ -33,6 +33,14 @@ def test_global_bucket_caps_the_total_rate():
     assert 1.99 <= ft.t <= 2.01  # 50 at once, then 50 per second
 
 
+def test_a_send_that_makes_two_requests_takes_two_tokens():
+    ft = FakeTime()
+    pacer = Pacer(ft.now, ft.sleep)
+    for i in range(100):  # first DMs: open the channel, then post
+        pacer.acquire([Bucket("global", 50.0, burst=50, cost=2.0), Bucket(f"dm:{i}", 1.0)])
+    assert 2.99 <= ft.t <= 3.01  # 200 requests: 50 at once, then 50 per second
+
+
 def test_retry_after_blocks_the_whole_bucket():
     ft = FakeTime()
     pacer = Pacer(ft.now, ft.sleep)
