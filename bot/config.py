@@ -6,6 +6,7 @@ Secrets are kept out of `repr` so they never reach a log line by accident.
 from __future__ import annotations
 
 import logging
+import re
 import os
 import sys
 from collections.abc import Mapping
@@ -126,20 +127,25 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     )
 
 
+# Short-lived credentials inside URLs that libraries log at DEBUG: Discord's interaction and
+# webhook tokens (/interactions/<id>/<token>/callback, /webhooks/<app id>/<token>).
+TOKEN_IN_URL = re.compile(r"(/(?:webhooks|interactions)/\d+/)[A-Za-z0-9_\-.]{20,}")
+
+
 class RedactingFilter(logging.Filter):
-    """Replaces any configured secret in a log record with '***'."""
+    """Replaces any configured secret, and tokens carried in URLs, in a log record with '***'."""
 
     def __init__(self, secrets: tuple[str, ...]):
         super().__init__()
         self.secrets = tuple(s for s in secrets if len(s) >= 6)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            msg = record.getMessage()
-            if any(s in msg for s in self.secrets):
-                for s in self.secrets:
-                    msg = msg.replace(s, "***")
-                record.msg, record.args = msg, None
+        msg = record.getMessage()
+        clean = TOKEN_IN_URL.sub(r"\1***", msg)
+        for s in self.secrets:
+            clean = clean.replace(s, "***")
+        if clean != msg:
+            record.msg, record.args = clean, None
         return True
 
 

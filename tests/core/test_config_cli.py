@@ -56,6 +56,12 @@ def test_secrets_stay_out_of_repr_and_logs(caplog):
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "calling with %s", (secret,), None)
     handler_filter.filter(record)
     assert secret not in record.getMessage() and "***" in record.getMessage()
+    # Discord's interaction tokens ride in URLs that discord.py logs at DEBUG
+    token = "aW50ZXJhY3Rpb246MTMwMDAwMDAwMDpzZWNyZXQ"
+    record = logging.LogRecord("discord.http", logging.DEBUG, __file__, 1,
+                               "POST https://discord.com/api/v10/interactions/1300/%s/callback", (token,), None)
+    handler_filter.filter(record)
+    assert token not in record.getMessage() and "/interactions/1300/***/callback" in record.getMessage()
 
 
 def test_db_upgrade_and_backup(tmp_path, monkeypatch, capsys):
