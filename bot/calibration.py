@@ -58,7 +58,20 @@ def leniency(ratings: Iterable[Rating]) -> dict[int, float]:
     return dict(bias)
 
 
-def team_leniency(ctx: Ctx, team: Team, rubric: Rubric) -> dict[int, float]:
+def refresh(ctx: Ctx, team: Team, rubric: Rubric) -> dict[int, float]:
+    """Recompute every member's leniency from the team's recent votes and store it (when a round
+    closes: once a day, so results and leaderboards only read a column)."""
+    lean = estimate(ctx, team, rubric)
+    for member in ctx.session.exec(select(Member).where(Member.team_id == team.id)):
+        member.leniency = round(lean.get(member.id, 0.0), 4)
+    return lean
+
+
+def stored(ctx: Ctx, team: Team) -> dict[int, float]:
+    return dict(ctx.session.exec(select(Member.id, Member.leniency).where(Member.team_id == team.id)).all())
+
+
+def estimate(ctx: Ctx, team: Team, rubric: Rubric) -> dict[int, float]:
     """Leniency of every rater in the team, from its most recent votes."""
     cols = [getattr(Vote, d) for d in DIMENSIONS]
     rows = ctx.session.exec(select(Vote.answer_id, Vote.voter_id, *cols).where(Vote.team_id == team.id)

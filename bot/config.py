@@ -6,8 +6,8 @@ Secrets are kept out of `repr` so they never reach a log line by accident.
 from __future__ import annotations
 
 import logging
-import re
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 
 from sqlmodel import func, select
 
-from bot import calibration
 from bot.content import DIMENSIONS, Rubric
 from bot.context import Ctx, UserError
 from bot.rubric import weighted
@@ -57,7 +56,7 @@ def by_score(ctx: Ctx, team: Team, rubric: Rubric, period: str, limit: int = 10)
               if member_id in members and not members[member_id].leaderboard_opt_out and n >= max(1, team.min_votes)]
     # Calibrated like round results: a weighted mean is linear, so taking each vote's rater
     # leniency out of the mean is the mean minus the voters' average leniency.
-    lean = calibration.team_leniency(ctx, team, rubric) if ranked else {}
+    lean = {m.id: m.leniency for m in members.values() if m.leniency}
     offset: dict[int, float] = {}
     if lean:
         pairs = (select(Answer.member_id, Vote.voter_id, func.count(Vote.id)).join(Vote, Vote.answer_id == Answer.id)

@@ -70,7 +70,7 @@ def has_work(ctx: Ctx, team: Team, monday: date) -> bool:
     """Anyone opted in, or last week's groups to follow up: otherwise the weekly step is not recorded."""
     if team.paused:
         return False
-    if ctx.session.exec(select(Member.id).where(Member.team_id == team.id, Member.pairs_opt_in == True)).first():  # noqa: E712
+    if ctx.session.exec(select(Member.id).where(Member.team_id == team.id, Member.pairs_opt_in == True)).first():
         return True
     return bool(_groups_of(ctx, team, week_of(monday - timedelta(days=7))))
 

@@ -62,7 +62,7 @@ def compute(ctx: Ctx, team: Team, rnd: Round, rubric: Rubric) -> Results:
             scores = dict(zip(DIMENSIONS, values, strict=False))
             by_answer.setdefault(answer_id, []).append((voter_id, scores))
             everyone.append(scores)
-    lean = calibration.team_leniency(ctx, team, rubric) if everyone else {}
+    lean = calibration.stored(ctx, team) if everyone else {}
     enough = max(1, team.min_votes)
     entries = []
     for answer_id, member_id, name in answers:

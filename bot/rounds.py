@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from bot import outbox, results, reviewers, streaks
+from bot import calibration, outbox, results, reviewers, streaks
 from bot.content import CATEGORIES, CATEGORY_NAMES, Prompt
 from bot.context import Ctx, UserError
 from bot.localtime import local_wall_to_utc, parse_hhmm
@@ -186,6 +186,7 @@ def close(ctx: Ctx, team: Team, rnd: Round) -> None:
         return
     rnd.phase = "closed"
     prompt = ctx.library.prompt(rnd.prompt_id)
+    calibration.refresh(ctx, team, ctx.library.rubric)
     res = results.compute(ctx, team, rnd, ctx.library.rubric)
     outbox.enqueue(ctx, team, target=rnd.channel_id, dedupe_key=f"round:{rnd.id}:results",
                    message=results_message(ctx, team, rnd, prompt, res))

@@ -57,6 +57,7 @@ class Member(SQLModel, table=True):
     quiet_end: str = Field(default="08:00", max_length=5)
     leaderboard_opt_out: bool = False
     calibrated_at: datetime | None = None  # rated the reference answer (or chose to skip) before a first vote
+    leniency: float = 0.0  # how far above teammates this member rates, refreshed when a round closes
     pairs_opt_in: bool = False  # wants a weekly mock-interview partner
     created_at: datetime
     last_active_at: datetime | None = None

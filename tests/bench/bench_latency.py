@@ -54,7 +54,8 @@ def populate(db: Database, prompts: list[str], scale: float, rng: random.Random)
         team_ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM teams ORDER BY id")]
         conn.execute(insert(Member), [dict(team_id=tid, user_id=f"U{m}", display_name=f"Member {m}", created_at=NOW,
                                            reminders=True, quiet_start="21:00", quiet_end="08:00",
-                                           leaderboard_opt_out=False) for tid in team_ids for m in range(members_per)])
+                                           leaderboard_opt_out=False, leniency=(m % 7 - 3) / 10)  # as a closed round stores it
+                                      for tid in team_ids for m in range(members_per)])
         members = {}
         for mid, tid in conn.exec_driver_sql("SELECT id, team_id FROM members"):
             members.setdefault(tid, []).append(mid)

@@ -122,6 +122,12 @@ def test_calibrated_scores_rank_once_an_answer_has_enough_votes(teambot):
     assert "calibrated (raw 3.67)" in results
     assert "raters disagree" in results  # 5 against 3s: a 2-point spread
     assert "Raters agreed:" in results
+    with teambot.db.session() as s:
+        lenient = {m.user_id: m.leniency for m in s.exec(select(Member))}
+    assert lenient["bo"] > 0.5 > max(lenient["cy"], lenient["di"], lenient["ada"])  # stored when the round closed
+    board = teambot.cmd("ada", "leaderboard all score").plain()
+    ada = next(line for line in board.splitlines() if "Ada —" in line)
+    assert "calibrated" in ada and float(ada.split("— ")[1].split()[0]) < 3.67  # Bo's 5s count for less
 
 
 def test_before_a_first_vote_the_member_calibrates_on_a_reference_answer(teambot, library):

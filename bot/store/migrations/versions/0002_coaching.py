@@ -80,6 +80,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.add_column(sa.Column('calibrated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('leniency', sa.Float(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('pairs_opt_in', sa.Boolean(), nullable=False, server_default=sa.false()))
 
     with op.batch_alter_table('teams', schema=None) as batch_op:
@@ -92,6 +93,7 @@ def downgrade() -> None:
         batch_op.drop_column('reviewers')
 
     with op.batch_alter_table('members', schema=None) as batch_op:
+        batch_op.drop_column('leniency')
         batch_op.drop_column('pairs_opt_in')
         batch_op.drop_column('calibrated_at')
 
