@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import signal
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -362,6 +363,7 @@ class Listeners:
                   type(error).__name__, exc_info=error)
 
 
+ACK_SWITCH_INTERVAL = 0.001  # seconds
 WORK_THREADS = 2  # the core is CPU- and database-bound under the GIL: more threads only slow the acks
 
 
@@ -532,6 +534,9 @@ class SlackRuntime:
                 self.socket_handler.start()
             return
         from waitress.server import create_server
+        # Acks wait for the GIL behind threads doing the queued work; a shorter switch interval
+        # (5 ms by default) lets the acknowledging threads in sooner. Throughput barely changes.
+        sys.setswitchinterval(ACK_SWITCH_INTERVAL)
         self.server = server = create_server(self.wsgi, host=self.host, port=self.http_port, threads=8, ident="sensebot")
         log.info("Slack: serving %s on %s:%s", EVENTS_PATH, self.host, server.effective_port)
         if background:
