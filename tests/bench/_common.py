@@ -41,3 +41,9 @@ def write(name: str, data: dict) -> Path:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def error_lines(log) -> list[str]:
+    """The ERROR and Traceback lines of a server's captured log file (rewound first)."""
+    log.seek(0)
+    return [line for line in log.read().splitlines() if " ERROR " in line or "Traceback" in line]

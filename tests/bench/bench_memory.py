@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET
-from tests.bench._common import median, table, write
+from tests.bench._common import error_lines, median, table, write
 from tests.fakes.discord_fakes import FakeDiscord
 from tests.fakes.slack_api import FakeSlack
 
@@ -124,8 +124,7 @@ def main() -> int:
                "anon MB", "file MB", "threads", "target MB"]
     print(table(headers, rows))
     print(f"\nexit code on SIGTERM: {rc}")
-    log.seek(0)
-    problems = [line for line in log.read().splitlines() if " ERROR " in line or "Traceback" in line]
+    problems = error_lines(log)
     if problems:
         print(f"log: {len(problems)} error lines, first: {problems[0]}")
     path = write("memory", {"slack_healthz_seconds": slack_up, "discord_ready_seconds": discord_up,

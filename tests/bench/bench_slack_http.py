@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, fixture, sign
-from tests.bench._common import percentile, table, write
+from tests.bench._common import error_lines, percentile, table, write
 from tests.fakes.slack_api import FakeSlack
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -198,8 +198,7 @@ def main() -> int:
     print(f"\nwhile acking: the server used {server_cpu:.1f} s of CPU in {wall:.1f} s ({100 * server_cpu / wall:.0f}% of a core), "
           f"the client {client_cpu:.1f} s; {os.cpu_count()} CPUs. Web API calls at the fake: {api_calls}")
     print(f"server exit code on SIGTERM: {rc}")
-    log.seek(0)
-    problems = [line for line in log.read().splitlines() if " ERROR " in line or "Traceback" in line]
+    problems = error_lines(log)
     if problems:
         print(f"server log: {len(problems)} error lines, first: {problems[0]}")
     path = write("slack_http", {"requests": n, "concurrency": args.concurrency, "users": args.users,

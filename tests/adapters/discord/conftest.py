@@ -138,3 +138,17 @@ def run(coro):
 
 
 __all__ = ["ADA", "ADMIN", "BEN", "CY", "TOKEN", "Harness", "make_app", "run", "setup_options", "snowflake"]
+
+
+def titles(body: dict) -> list[str]:
+    """The embed titles of an interaction response."""
+    return [e.get("title") or "" for e in body["data"].get("embeds", [])]
+
+
+def text_of(body: dict) -> str:
+    """Everything a member reads in an interaction response: content, titles, descriptions, fields."""
+    parts = [body["data"].get("content") or ""]
+    for e in body["data"].get("embeds", []):
+        parts += [e.get("title") or "", e.get("description") or ""]
+        parts += [f["name"] + " " + f["value"] for f in e.get("fields", [])]
+    return "\n".join(parts)

@@ -22,22 +22,14 @@ from tests.adapters.discord.conftest import (
     Harness,
     run,
     setup_options,
+    text_of,
+    titles,
 )
 from tests.fakes.discord_fakes import check_message_limits, custom_ids
 
 EPHEMERAL = 64
 
 
-def titles(body: dict) -> list[str]:
-    return [e.get("title") or "" for e in body["data"].get("embeds", [])]
-
-
-def text_of(body: dict) -> str:
-    parts = [body["data"].get("content") or ""]
-    for e in body["data"].get("embeds", []):
-        parts += [e.get("title") or "", e.get("description") or ""]
-        parts += [f["name"] + " " + f["value"] for f in e.get("fields", [])]
-    return "\n".join(parts)
 
 
 def modal_inputs(body: dict) -> dict[str, dict]:

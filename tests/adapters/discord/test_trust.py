@@ -43,6 +43,7 @@ from tests.adapters.discord.conftest import (
     Harness,
     run,
     setup_options,
+    text_of,
 )
 from tests.fakes.discord_fakes import (
     MANAGE_GUILD,
@@ -302,12 +303,6 @@ class DbHarness(Harness):
                     for m in (Round, Answer, Vote, Drill, Member)}
 
 
-def text_of(body: dict) -> str:
-    parts = [body["data"].get("content") or ""]
-    for e in body["data"].get("embeds", []):
-        parts += [e.get("title") or "", e.get("description") or ""]
-        parts += [f["name"] + " " + f["value"] for f in e.get("fields", [])]
-    return "\n".join(parts)
 
 
 def press(h: Harness, custom_id: str, **kw) -> dict:
