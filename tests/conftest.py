@@ -144,3 +144,32 @@ class TeamBot:
 @pytest.fixture
 def teambot(db, clock, library):
     return TeamBot(db, clock, library)
+
+
+def seed_rated_rounds(db: Database, platform: str, workspace: str, user_id: str, n: int = 3) -> None:
+    """Give a member `n` closed rounds, each with an answer a teammate rated: enough for a chart.
+    The team and the member must exist (any command creates them)."""
+    from datetime import date
+
+    from sqlmodel import select
+
+    from bot.content import DIMENSIONS
+    from bot.store.models import Answer, Member, Round, Team, Vote
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=ZoneInfo("UTC"))
+    with db.transaction() as s:
+        team = s.exec(select(Team).where(Team.platform == platform, Team.workspace_id == workspace)).one()
+        member = s.exec(select(Member).where(Member.team_id == team.id, Member.user_id == user_id)).one()
+        rater = Member(team_id=team.id, user_id=f"rater-of-{user_id}", display_name="Rater", created_at=now)
+        s.add(rater)
+        s.flush()
+        for i in range(n):
+            rnd = Round(team_id=team.id, local_date=date(2026, 11, 2 + i), prompt_id="seeded", phase="closed",
+                        opened_at=now, answer_deadline=now, vote_deadline=now)
+            s.add(rnd)
+            s.flush()
+            answer = Answer(team_id=team.id, round_id=rnd.id, member_id=member.id, scope="Seeded answer.",
+                            created_at=now, updated_at=now)
+            s.add(answer)
+            s.flush()
+            s.add(Vote(team_id=team.id, answer_id=answer.id, voter_id=rater.id, created_at=now,
+                       **{d: 3 + (i + j) % 3 for j, d in enumerate(DIMENSIONS)}))

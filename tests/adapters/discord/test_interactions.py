@@ -180,6 +180,21 @@ def test_rating_your_own_answer_is_refused_privately(tmp_path, clock, library):
     run(scenario())
 
 
+def test_progress_chart_is_an_ephemeral_png(tmp_path, clock, library):
+    from tests.conftest import seed_rated_rounds
+
+    async def scenario():
+        async with Harness(tmp_path, clock, library) as h:
+            await h.interact(h.p.slash("streak", user_id=ADA))
+            seed_rated_rounds(h.app.db, "discord", str(h.api.guild_id), str(ADA))
+            h.client._connection.parse_interaction_create(payload := h.p.slash("progress", user_id=ADA))
+            rec = await h.wait(lambda: h.api.callback_for(payload["id"]))
+            assert rec.json["data"]["flags"] == EPHEMERAL and "3 rated" in text_of({"data": rec.json["data"]})
+            (name, content), = rec.files
+            assert name == "progress.png" and content.startswith(b"\x89PNG\r\n\x1a\n")
+    run(scenario())
+
+
 def test_export_is_an_ephemeral_file(tmp_path, clock, library):
     async def scenario():
         async with Harness(tmp_path, clock, library) as h:

@@ -96,3 +96,15 @@ def test_replies_fall_back_to_a_dm_when_the_channel_refuses(slack: SlackTeam, fa
     slack.submit("U1", view, {"scope": "Developers sending OTP; fewer failed logins."})
     assert [c.method for c in fake.calls()][-3:] == ["chat.postEphemeral", "conversations.open", "chat.postMessage"]
     assert fake.calls("chat.postMessage")[-1].params["channel"] == "D1"
+
+
+def test_progress_chart_is_uploaded_as_a_png_to_the_members_dm(slack: SlackTeam, fake, db):
+    from tests.conftest import seed_rated_rounds
+    slack.command("U1", "progress")
+    assert "none rated yet" in text_of(fake.calls("response_url")[-1])
+    seed_rated_rounds(db, "slack", "T1", "U1")
+    slack.command("U1", "progress")
+    assert "3 rated" in text_of(fake.calls("response_url")[-1])
+    assert fake.calls("files.getUploadURLExternal")[-1].params["filename"] == "progress.png"
+    assert fake.calls("upload")[-1].raw.startswith(b"\x89PNG\r\n\x1a\n")
+    assert fake.calls("files.completeUploadExternal")[-1].params["channel_id"] == "D1"
