@@ -5,8 +5,8 @@ a vote's weighted score = the answer's quality + the rater's leniency + noise. L
 estimated only from answers rated by at least two people (alternating means: each answer's
 quality is the mean of its votes minus their raters' leniency; each rater's leniency is the
 mean of their votes minus the answers' quality), shrunk toward zero by `PRIOR` pseudo-votes
-so that one generous vote does not brand anyone. A calibrated vote is the raw vote minus
-its rater's leniency on every dimension, kept within 1-5.
+so that one generous vote does not brand anyone. A calibrated score is the raw mean minus
+its raters' average leniency, kept within 1-5.
 
 Agreement is reported as one plain figure: the share of votes within `AGREE_WITHIN` of
 their answer's mean weighted score. An answer whose votes span `WIDE` or more is flagged.
@@ -79,9 +79,16 @@ def estimate(ctx: Ctx, team: Team, rubric: Rubric) -> dict[int, float]:
     return leniency(Rating(a, v, weighted(dict(zip(DIMENSIONS, s, strict=True)), rubric)) for a, v, *s in rows)
 
 
-def calibrate(scores: Mapping[str, float], offset: float) -> dict[str, float]:
-    """A vote with its rater's leniency taken out, kept on the 1-5 scale."""
-    return {d: min(5.0, max(1.0, float(scores[d]) - offset)) for d in DIMENSIONS}
+def adjust(raw: float, offsets: Iterable[float]) -> float:
+    """A mean weighted score with its raters' leniency taken out, kept on the 1-5 scale.
+
+    A mean is linear, so taking each vote's rater offset out of every vote is the same as
+    taking the raters' average offset out of the mean: one rule for results and leaderboards.
+    """
+    offsets = list(offsets)
+    if not offsets:
+        return raw
+    return min(5.0, max(1.0, raw - sum(offsets) / len(offsets)))
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from sqlmodel import func, select
 
+from bot import calibration
 from bot.content import DIMENSIONS, Rubric
 from bot.context import Ctx, UserError
 from bot.rubric import weighted
@@ -54,20 +55,19 @@ def by_score(ctx: Ctx, team: Team, rubric: Rubric, period: str, limit: int = 10)
     members = {m.id: m for m in ctx.session.exec(select(Member).where(Member.team_id == team.id))}
     ranked = [(member_id, n, avgs) for member_id, n, *avgs in ctx.session.exec(q)
               if member_id in members and not members[member_id].leaderboard_opt_out and n >= max(1, team.min_votes)]
-    # Calibrated like round results: a weighted mean is linear, so taking each vote's rater
-    # leniency out of the mean is the mean minus the voters' average leniency.
+    # Calibrated by the same rule as round results (calibration.adjust), from the stored leniency.
     lean = {m.id: m.leniency for m in members.values() if m.leniency}
-    offset: dict[int, float] = {}
+    offsets: dict[int, list[float]] = {}
     if lean:
         pairs = (select(Answer.member_id, Vote.voter_id, func.count(Vote.id)).join(Vote, Vote.answer_id == Answer.id)
                  .where(Answer.team_id == team.id, Vote.team_id == team.id, Answer.round_id.in_(rounds))
                  .group_by(Answer.member_id, Vote.voter_id))
         for member_id, voter_id, n in ctx.session.exec(pairs):
-            offset[member_id] = offset.get(member_id, 0.0) + n * lean.get(voter_id, 0.0)
+            offsets.setdefault(member_id, []).extend([lean.get(voter_id, 0.0)] * n)
     rows = []
     for member_id, n, avgs in ranked:
         raw = weighted(dict(zip(DIMENSIONS, (float(a) for a in avgs), strict=False)), rubric)
-        score = min(5.0, max(1.0, raw - offset.get(member_id, 0.0) / n))
+        score = calibration.adjust(raw, offsets.get(member_id, ()))
         rows.append(Row(member_id, members[member_id].display_name, round(score, 2), f"{n} votes, calibrated"))
     rows.sort(key=lambda r: (-r.value, r.name))
     return rows[:limit]

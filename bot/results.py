@@ -71,7 +71,7 @@ def compute(ctx: Ctx, team: Team, rnd: Round, rubric: Rubric) -> Results:
         score = weighted(avg, rubric) if avg else None
         calibrated = None
         if len(votes) >= enough:
-            calibrated = weighted(averages(calibration.calibrate(s, lean.get(v, 0.0)) for v, s in votes), rubric)
+            calibrated = calibration.adjust(score, (lean.get(v, 0.0) for v, _ in votes))
         ranked = calibrated if calibrated is not None else score
         entries.append(Entry(answer_id, member_id, name or "someone", len(votes), avg, score,
                              passes(ranked, team.pass_bar) if ranked is not None else None, calibrated))

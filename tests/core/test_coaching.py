@@ -6,6 +6,7 @@ import struct
 from collections import Counter
 from datetime import date, timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot import calibration, charts, pairs, reviewers
@@ -101,6 +102,13 @@ def test_a_lenient_raters_offset_is_recovered():
     assert abs(lean[4] + 0.5) < 0.25, lean
     assert all(abs(lean[r]) < 0.25 for r in (1, 2, 3, 5)), lean
     assert calibration.leniency([calibration.Rating(1, 9, 5.0)]) == {}  # nobody to compare with: no verdict
+
+
+def test_one_rule_takes_leniency_out_of_a_mean_score():
+    assert calibration.adjust(4.0, [0.5, -0.5]) == 4.0
+    assert calibration.adjust(4.0, [0.6, 0.6, 0.0]) == pytest.approx(3.6)
+    assert calibration.adjust(4.8, [-0.5]) == 5.0 and calibration.adjust(1.2, [0.5]) == 1.0  # stays on the scale
+    assert calibration.adjust(3.0, []) == 3.0
 
 
 def test_agreement_is_one_plain_figure_and_wide_spreads_are_flagged():

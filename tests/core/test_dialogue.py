@@ -155,9 +155,9 @@ def test_whole_round_results_rank_by_weighted_score_with_outline(teambot):
     assert len(results) == 1
     text = results[0].plain()
     # Ada: (5*100 + 4*75 + 5*25)/100 averaged -> 4.625 raw. Bo rates 0.375 above the mean and Cy
-    # 0.375 below; shrunk by two pseudo-votes that is ±0.125 of leniency, taken out of each vote
-    # (Cy's 5 stays at the 5 ceiling) -> 4.61 calibrated. Bo has one vote, under min-votes: raw only.
-    assert "1. Ada — 4.61 calibrated (raw 4.62) ✅ pass (2 votes)" in text
+    # 0.375 below; shrunk by two pseudo-votes that is +0.125 and -0.125 of leniency, which cancel
+    # on Ada's answer -> 4.62 calibrated too. Bo has one vote, under min-votes: raw only.
+    assert "1. Ada — 4.62 calibrated (raw 4.62) ✅ pass (2 votes)" in text
     assert "2. Bo — 2.00 ❌ below bar (1 vote)" in text
     assert "Raters agreed: 100% of 2 votes were within 0.5 of their answer's average." in text
     assert "Model outline" in text and "KPIs:" in text
