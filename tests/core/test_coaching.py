@@ -321,3 +321,30 @@ def test_migration_0002_keeps_rows_and_adds_defaults(tmp_path):
     with database.session() as s:
         team = s.exec(select(Team)).one()
         assert team.name == "Old" and team.reviewers == 2
+
+
+def test_forget_me_takes_assignments_pairs_and_feedback_with_it(teambot):
+    rnd = open_round(teambot)
+    for user in ("ada", "bo", "cy"):
+        teambot.submit(user, "answer", GOOD, {"round_id": str(rnd.id)})
+        teambot.cmd(user, "pairs on")
+    to_voting(teambot)
+    teambot.advance(days=7)  # Monday: pairs; the Monday after: follow-up
+    ask = next(s["message"] for s in teambot.port.sent if s["message"].title == "Did your mock interview happen?"
+               and s["to"] == "bo")
+    ada = ids_of(teambot)["ada"]
+    rate_ada = next(b for b in ask.buttons if b.action == "mock_rate" and b.value.endswith(f":{ada}"))
+    form = teambot.press("bo", rate_ada.action, rate_ada.value).form
+    teambot.submit("bo", "mock_rate", scores(), form.meta)
+    with teambot.db.session() as s:
+        assert [f for f in s.exec(select(MockFeedback)) if f.ratee_id == ada]
+        assert [r for r in s.exec(select(ReviewAssignment)) if ada in (r.reviewer_id, r.author_id)]
+    exported = teambot.cmd("ada", "export").attachment.content.decode()
+    assert '"mock_pairs"' in exported and '"pairs_opt_in": true' in exported
+    assert "Forgotten" in teambot.cmd("ada", "forget-me confirm").plain()
+    with teambot.db.session() as s:
+        assert not [r for r in s.exec(select(ReviewAssignment)) if ada in (r.reviewer_id, r.author_id)]
+        assert not [f for f in s.exec(select(MockFeedback)) if ada in (f.rater_id, f.ratee_id)]
+        from bot.store.models import MockPair
+        assert all(ada not in p.member_ids for p in s.exec(select(MockPair)))
+        assert s.get(Member, ada) is None
