@@ -198,17 +198,22 @@ def command(ctx: Ctx, team: Team, member: Member, args: tuple[str, ...]) -> Repl
                           else "You won't be paired from next Monday.")
     if word:
         raise UserError("Use pairs on, pairs off, or pairs to see this week's partner.")
-    mine = [p for p in ctx.session.exec(select(MockPair).where(MockPair.team_id == team.id).order_by(MockPair.id.desc()))
-            if member.id in p.member_ids][:1]
-    if not mine:
+    now = current(ctx, team, member)
+    if now is None:
         state = "You're opted in: your first partner comes on Monday." if member.pairs_opt_in else "Join with: pairs on"
         return Reply.note("No mock partner yet", state)
+    return Reply(messages=(Message(now[0], now[1], user_text=True),))
+
+
+def current(ctx: Ctx, team: Team, member: Member) -> tuple[str, str] | None:
+    """The member's latest mock group as (headline, details), for `pairs` and the App Home."""
+    pair = next((p for p in ctx.session.exec(select(MockPair).where(MockPair.team_id == team.id)
+                                             .order_by(MockPair.id.desc())) if member.id in p.member_ids), None)
+    if pair is None:
+        return None
     names = members_by_id(ctx, team)
-    pair = mine[0]
     prompt = ctx.library.prompt(pair.prompt_id)
     partners = " and ".join(names[x].display_name for x in pair.member_ids if x != member.id and x in names)
-    return Reply(messages=(Message(f"Week {pair.week}: paired with {partners}",
-                                   f"Case: {prompt.title if prompt else pair.prompt_id}. "
-                                   f"{names[pair.member_ids[0]].display_name if pair.member_ids[0] in names else 'Your partner'} "
-                                   "interviews first.",
-                                   user_text=True),))
+    first = names[pair.member_ids[0]].display_name if pair.member_ids[0] in names else "Your partner"
+    return (f"Week {pair.week}: paired with {partners or 'nobody (your partner left)'}",
+            f"Case: {prompt.title if prompt else pair.prompt_id}. {first} interviews first.")

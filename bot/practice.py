@@ -22,6 +22,7 @@ from bot import (
     outbox,
     pairs,
     progress,
+    reviewers,
     rounds,
     streaks,
     teams,
@@ -136,6 +137,14 @@ class Practice:
             sections = [Section("Streak", f"🔥 {info.current} days (longest {info.longest})")]
             sections += [s for s in mine.sections if s.title != "Chart"] or [Section("Scores", mine.text)]
             sections.append(Section("Next prompt", teams.when(nxt.due, team) if nxt else "not scheduled — an admin runs setup"))
+            if rnd is not None and rnd.phase == "voting":
+                owed = reviewers.pending(ctx, team, rnd).get(member.id)
+                if owed:
+                    sections.append(Section("Your reviews", f"Rate {', '.join(f'#{a}' for a in sorted(owed))} "
+                                                            f"by {teams.when(rnd.vote_deadline, team)}."))
+            partner = pairs.current(ctx, team, member) if member.pairs_opt_in else None
+            if partner is not None:
+                sections.append(Section("Mock partner", f"{partner[0]}. {partner[1]}"))
             if rnd is not None:
                 sections.append(Section("Open round", f"{ctx.library.prompt(rnd.prompt_id).title if ctx.library.prompt(rnd.prompt_id) else rnd.prompt_id} ({rnd.phase})"))
             sections.append(Section("Your settings", f"Reminders {'on' if member.reminders else 'off'} (quiet {member.quiet_start}–{member.quiet_end}) · "

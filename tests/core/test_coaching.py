@@ -348,3 +348,18 @@ def test_forget_me_takes_assignments_pairs_and_feedback_with_it(teambot):
         from bot.store.models import MockPair
         assert all(ada not in p.member_ids for p in s.exec(select(MockPair)))
         assert s.get(Member, ada) is None
+
+
+def test_the_home_view_shows_owed_reviews_and_the_mock_partner(teambot):
+    rnd = open_round(teambot)
+    for user in ("ada", "bo", "cy"):
+        teambot.submit(user, "answer", GOOD, {"round_id": str(rnd.id)})
+        teambot.cmd(user, "pairs on")
+    to_voting(teambot)
+    home = teambot.practice.home(teambot.who("ada")).plain()
+    assert "Your reviews" in home and "Rate #" in home
+    assert "Mock partner" in home and "W48: paired with" in home  # opted in within the Monday step's grace
+    teambot.advance(days=7)
+    home = teambot.practice.home(teambot.who("ada")).plain()
+    assert "W49: paired with" in home
+    assert "Your reviews" not in home  # that round has closed
