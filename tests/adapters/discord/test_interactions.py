@@ -324,3 +324,28 @@ def test_thread_replies_and_direct_messages_reach_the_core(tmp_path, clock, libr
                 ben = s.exec(select(Member).where(Member.user_id == str(BEN))).one()
                 assert s.exec(select(Answer).where(Answer.member_id == ben.id)).one().source == "direct"
     run(scenario())
+
+
+def test_removing_the_bot_from_a_server_schedules_deletion_and_rejoining_cancels_it(tmp_path, clock, library):
+    async def scenario():
+        async with Harness(tmp_path, clock, library) as h:
+            await h.setup_team()
+            conn = h.client._connection
+            conn.parse_guild_delete({"id": str(h.api.guild_id), "unavailable": True})  # an outage: nothing happens
+            await asyncio.sleep(0.2)
+            with h.app.db.session() as s:
+                assert s.exec(select(Team)).one().removed_at is None
+            conn.parse_guild_create(h.p.guild_create())
+            conn.parse_guild_delete({"id": str(h.api.guild_id)})  # removed from the server
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                with h.app.db.session() as s:
+                    if s.exec(select(Team)).one().removed_at is not None:
+                        break
+                await asyncio.sleep(0.05)
+            with h.app.db.session() as s:
+                assert s.exec(select(Team)).one().removed_at is not None
+            await h.interact(h.p.slash("streak", user_id=ADA))  # back again: the deletion is cancelled
+            with h.app.db.session() as s:
+                assert s.exec(select(Team)).one().removed_at is None
+    run(scenario())
