@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from bot.content import DIMENSIONS, ReferenceAnswer, Rubric
-from bot.context import Ctx, UserError
+from bot.context import Ctx
 from bot.messages import Button, Choice, Field, Form, Message, Reply, Section
-from bot.rubric import check_scores, weighted
+from bot.rubric import read_scores, weighted
 from bot.store.models import Member, Team, Vote
 
 PRIOR = 2.0
@@ -166,10 +166,7 @@ def form(ctx: Ctx, member: Member, value: str) -> Form:
 def compare(ctx: Ctx, member: Member, meta: Mapping[str, str], values: Mapping[str, str]) -> Reply:
     """Your scores against the reference's, dimension by dimension; then on to the real vote."""
     ref = reference_for(ctx, member, meta.get("ref", ""))
-    try:
-        mine = check_scores(values)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    mine = read_scores(values)
     rubric = ctx.library.rubric
     lines = []
     for d in rubric.dimensions:

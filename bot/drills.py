@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlmodel import select
 
@@ -23,6 +24,8 @@ from bot.context import Ctx, UserError
 from bot.messages import Button, Field, Form, Message, Reply, Section
 from bot.store.models import Answer, Drill, Member, Team
 from bot.teams import today
+
+T = TypeVar("T", Prompt, SkillDrill)
 
 
 def active(ctx: Ctx, team: Team, member: Member) -> Drill | None:
@@ -38,6 +41,16 @@ def _mine(ctx: Ctx, team: Team, member: Member, drill_id: str) -> Drill:
     if drill is None or drill.team_id != team.id or drill.member_id != member.id:
         raise UserError("That drill isn't yours or no longer exists — start one with drill.")
     return drill
+
+
+def _drilled(ctx: Ctx, team: Team, member: Member) -> set[str]:
+    """Content the member has drilled before (a new drill prefers something fresh)."""
+    return set(ctx.session.exec(select(Drill.content_id).where(Drill.team_id == team.id, Drill.member_id == member.id)))
+
+
+def _spread(member: Member, items: list[T]) -> T:
+    """A stable choice that differs from member to member, so teammates don't all get the same."""
+    return min(items, key=lambda item: hashlib.sha256(f"{member.id}:{item.id}".encode()).hexdigest())
 
 
 def start(ctx: Ctx, team: Team, member: Member, args: tuple[str, ...]) -> Reply:
@@ -58,7 +71,7 @@ def start(ctx: Ctx, team: Team, member: Member, args: tuple[str, ...]) -> Reply:
     if arg and arg not in CATEGORIES:
         raise UserError(f"'{arg}' is not a drill kind — use one of {', '.join(CATEGORIES)}, "
                         f"or 'skill' with one of {', '.join(SKILLS)}.")
-    done = set(ctx.session.exec(select(Drill.content_id).where(Drill.team_id == team.id, Drill.member_id == member.id)))
+    done = _drilled(ctx, team, member)
     current = rounds.current(ctx, team)
     if current is not None:
         done.add(current.prompt_id)
@@ -88,7 +101,7 @@ def _for_weakest(ctx: Ctx, team: Team, member: Member, done: set[str]) -> tuple[
     pool = [p for p in rounds.available_prompts(ctx, team) if dim.id in p.skills and p.id not in done]
     if not pool:
         return None, ""
-    chosen = min(pool, key=lambda p: hashlib.sha256(f"{member.id}:{p.id}".encode()).hexdigest())
+    chosen = _spread(member, pool)
     return chosen, f"Picked to work on your weakest dimension, {dim.name} ({avg:.1f} on average). "
 
 
@@ -96,9 +109,9 @@ def _start_skill(ctx: Ctx, team: Team, member: Member, skill: str, note: str) ->
     pool = [d for d in ctx.library.drills if not skill or d.skill == skill]
     if not pool:
         raise UserError(f"There are no '{skill}' drills — try one of {', '.join(SKILLS)}.")
-    done = set(ctx.session.exec(select(Drill.content_id).where(Drill.team_id == team.id, Drill.member_id == member.id)))
+    done = _drilled(ctx, team, member)
     fresh = [d for d in pool if d.id not in done] or pool
-    chosen = min(fresh, key=lambda d: hashlib.sha256(f"{member.id}:{d.id}".encode()).hexdigest())
+    chosen = _spread(member, fresh)
     drill = Drill(team_id=team.id, member_id=member.id, kind="skill", content_id=chosen.id, started_at=ctx.now(),
                   expires_at=ctx.now() + timedelta(minutes=2 * chosen.minutes))
     ctx.session.add(drill)
@@ -111,7 +124,7 @@ def _start_skill(ctx: Ctx, team: Team, member: Member, skill: str, note: str) ->
 def _start_mock(ctx: Ctx, team: Team, member: Member, note: str) -> Reply:
     stages = ctx.library.frameworks.clarity
     total = sum(st.minutes for st in stages)
-    done = set(ctx.session.exec(select(Drill.content_id).where(Drill.team_id == team.id, Drill.member_id == member.id)))
+    done = _drilled(ctx, team, member)
     prompt = rounds.pick_prompt(ctx, team, category="design", exclude=done)
     drill = Drill(team_id=team.id, member_id=member.id, kind="mock", content_id=prompt.id, started_at=ctx.now(),
                   expires_at=ctx.now() + timedelta(minutes=2 * total), stage_started_at=ctx.now(), stage_seconds=[])

@@ -17,10 +17,11 @@ from sqlmodel import select
 from bot import outbox, rounds
 from bot.calibration import score_fields
 from bot.context import Ctx, UserError
-from bot.messages import Button, Field, Form, Message, Reply, Section
-from bot.rubric import check_scores, weighted
+from bot.messages import Button, Form, Message, Reply, Section
+from bot.rubric import read_scores, weighted
 from bot.store.models import Member, MockFeedback, MockPair, Team
 from bot.teams import members_by_id
+from bot.votes import MAX_COMMENT, comment_field
 
 ATTEMPTS = 200
 
@@ -137,34 +138,35 @@ def _pair_for(ctx: Ctx, team: Team, member: Member, pair_id: str) -> MockPair:
     return pair
 
 
+def _partner(pair: MockPair, member: Member, ratee: str) -> int:
+    """The partner being rated: someone else in the member's own group (the id comes back from a
+    button or a form, so it is checked, not trusted)."""
+    if not ratee.isdigit() or int(ratee) not in pair.member_ids or int(ratee) == member.id:
+        raise UserError("You can rate the partners of your own mock interview only.")
+    return int(ratee)
+
+
 def rate_form(ctx: Ctx, team: Team, member: Member, value: str) -> Form:
     pair_id, _, ratee = value.partition(":")
     pair = _pair_for(ctx, team, member, pair_id)
-    if not ratee.isdigit() or int(ratee) not in pair.member_ids or int(ratee) == member.id:
-        raise UserError("You can rate the partners of your own mock interview only.")
-    partner = ctx.session.get(Member, int(ratee))
-    comment = Field("comment", "Comment", kind="multiline", optional=True, max_length=1000,
-                    hint="One thing that worked and one to improve")
-    return Form(id="mock_rate", title=f"Rate {partner.display_name}"[:40], fields=score_fields(ctx.library.rubric) + (comment,),
+    partner = ctx.session.get(Member, _partner(pair, member, ratee))
+    return Form(id="mock_rate", title=f"Rate {partner.display_name}"[:40],
+                fields=score_fields(ctx.library.rubric) + (comment_field(),),
                 submit="Send", meta={"pair_id": str(pair.id), "ratee": ratee})
 
 
 def rate(ctx: Ctx, team: Team, member: Member, meta: Mapping[str, str], values: Mapping[str, str]) -> Reply:
     pair = _pair_for(ctx, team, member, meta.get("pair_id", ""))
-    ratee = meta.get("ratee", "")
-    if not ratee.isdigit() or int(ratee) not in pair.member_ids or int(ratee) == member.id:
-        raise UserError("You can rate the partners of your own mock interview only.")
-    try:
-        scores = check_scores(values)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    ratee = _partner(pair, member, meta.get("ratee", ""))
+    scores = read_scores(values)
     row = ctx.session.exec(select(MockFeedback).where(MockFeedback.pair_id == pair.id, MockFeedback.rater_id == member.id,
-                                                      MockFeedback.ratee_id == int(ratee))).first()
+                                                      MockFeedback.ratee_id == ratee)).first()
     if row is None:
-        row = MockFeedback(team_id=team.id, pair_id=pair.id, rater_id=member.id, ratee_id=int(ratee), at=ctx.now())
+        row = MockFeedback(team_id=team.id, pair_id=pair.id, rater_id=member.id, ratee_id=ratee, at=ctx.now())
         ctx.session.add(row)
-    row.happened, row.scores, row.comment, row.at = True, scores, (values.get("comment") or "").strip()[:1000], ctx.now()
-    partner = ctx.session.get(Member, int(ratee))
+    row.happened, row.scores, row.at = True, scores, ctx.now()
+    row.comment = (values.get("comment") or "").strip()[:MAX_COMMENT]
+    partner = ctx.session.get(Member, ratee)
     outbox.enqueue(ctx, team, kind="direct", target=partner.user_id,
                    dedupe_key=f"pairs:{pair.id}:feedback:{member.id}:{partner.id}", message=Message(
                        f"{member.display_name} rated your mock interview",

@@ -135,12 +135,12 @@ class Practice:
             nxt = next((s for s in day.upcoming(ctx, team) if s.name == "open"), None)
             rnd = rounds.current(ctx, team)
             sections = [Section("Streak", f"🔥 {info.current} days (longest {info.longest})")]
-            sections += [s for s in mine.sections if s.title != "Chart"] or [Section("Scores", mine.text)]
+            sections += list(mine.sections) or [Section("Scores", mine.text)]
             sections.append(Section("Next prompt", teams.when(nxt.due, team) if nxt else "not scheduled — an admin runs setup"))
             if rnd is not None and rnd.phase == "voting":
                 owed = reviewers.pending(ctx, team, rnd).get(member.id)
                 if owed:
-                    sections.append(Section("Your reviews", f"Rate {', '.join(f'#{a}' for a in sorted(owed))} "
+                    sections.append(Section("Your reviews", f"Rate {reviewers.numbers(owed)} "
                                                             f"by {teams.when(rnd.vote_deadline, team)}."))
             partner = pairs.current(ctx, team, member) if member.pairs_opt_in else None
             if partner is not None:

@@ -40,7 +40,8 @@ def weakest_dimension(ctx: Ctx, team: Team, member: Member) -> tuple[Dimension, 
 
 
 def report(ctx: Ctx, team: Team, member: Member, *, with_chart: bool = True) -> Reply:
-    """`progress`: the numbers in text, and the chart once there are enough rated rounds."""
+    """`progress`: the numbers in text, and the chart once there are enough rated rounds
+    (`with_chart=False`: the numbers only, for the App Home)."""
     rubric = ctx.library.rubric
     answered = ctx.session.exec(select(Answer.id).where(
         Answer.team_id == team.id, Answer.member_id == member.id, Answer.round_id.is_not(None))).all()
@@ -55,7 +56,7 @@ def report(ctx: Ctx, team: Team, member: Member, *, with_chart: bool = True) -> 
     lines = "\n".join(f"• {d.name} ({d.weight}%): {avg[d.id]:.2f}" for d in rubric.dimensions)
     sections = [Section("Per dimension", lines), Section(f"Work on: {weak.name}", weak.levels.get(5, ""))]
     attachment = None
-    if len(rated) < charts.MIN_POINTS:
+    if with_chart and len(rated) < charts.MIN_POINTS:
         more = charts.MIN_POINTS - len(rated)
         sections.append(Section("Chart", f"Your chart appears after {charts.MIN_POINTS} rated rounds — "
                                          f"{more} more to go."))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlmodel import func, select
@@ -94,10 +95,19 @@ def assign(ctx: Ctx, team: Team, rnd: Round, answers: list[Answer]) -> int:
         outbox.enqueue(ctx, team, kind="direct", target=member.user_id,
                        dedupe_key=f"round:{rnd.id}:reviews:{reviewer_id}", message=Message(
                            f"You're a reviewer: {len(answer_ids)} answer{'s' if len(answer_ids) != 1 else ''} to rate",
-                           f"Please rate {', '.join(f'#{a}' for a in sorted(answer_ids))} on the rubric by "
+                           f"Please rate {numbers(answer_ids)} on the rubric by "
                            f"{when(rnd.vote_deadline, team)}. You're welcome to rate the others too.",
-                           buttons=tuple(Button(f"Rate #{a}", "rate", str(a), "primary") for a in sorted(answer_ids)[:5])))
+                           buttons=_rate_buttons(answer_ids)))
     return sum(len(v) for v in mine.values())
+
+
+def numbers(answer_ids: Iterable[int]) -> str:
+    """'#4, #7': answers as people refer to them."""
+    return ", ".join(f"#{a}" for a in sorted(answer_ids))
+
+
+def _rate_buttons(answer_ids: Iterable[int]) -> tuple[Button, ...]:
+    return tuple(Button(f"Rate #{a}", "rate", str(a), "primary") for a in sorted(answer_ids)[:5])
 
 
 def reminder_due(rnd: Round) -> datetime:
@@ -126,9 +136,9 @@ def remind(ctx: Ctx, team: Team, rnd: Round, awake) -> int:
         row = outbox.enqueue(ctx, team, kind="direct", target=member.user_id,
                              dedupe_key=f"round:{rnd.id}:review-reminder:{reviewer_id}", message=Message(
                                  "Your reviews are still open",
-                                 f"You were asked to rate {', '.join(f'#{a}' for a in sorted(answer_ids))}; "
+                                 f"You were asked to rate {numbers(answer_ids)}; "
                                  f"voting closes {when(rnd.vote_deadline, team)}.",
-                                 buttons=tuple(Button(f"Rate #{a}", "rate", str(a), "primary") for a in sorted(answer_ids)[:5]),
+                                 buttons=_rate_buttons(answer_ids),
                                  footer="Turn reminders off with: reminders off"))
         sent += row is not None
     return sent

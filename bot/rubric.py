@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from bot.content import DIMENSIONS, Rubric
+from bot.context import UserError
 
 
 def check_scores(scores: Mapping[str, object]) -> dict[str, int]:
@@ -23,6 +24,14 @@ def check_scores(scores: Mapping[str, object]) -> dict[str, int]:
             raise ValueError(f"Scores run from 1 to 5; {dim.replace('_', ' ')} got {value}.")
         out[dim] = value
     return out
+
+
+def read_scores(values: Mapping[str, object]) -> dict[str, int]:
+    """`check_scores` for a person's form: a bad value becomes the sentence they see."""
+    try:
+        return check_scores(values)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def weighted(scores: Mapping[str, float], rubric: Rubric) -> float:

@@ -15,7 +15,7 @@ from bot.content import DIMENSIONS
 from bot.context import Ctx, UserError
 from bot.messages import Field, Form, Reply
 from bot.results import vote_scores
-from bot.rubric import check_scores, passes, weighted
+from bot.rubric import passes, read_scores, weighted
 from bot.store.models import Answer, Member, Round, Team, Vote
 from bot.teams import when
 
@@ -40,21 +40,24 @@ def _answer_for_voting(ctx: Ctx, team: Team, voter: Member, answer_id: str | int
     return answer, rnd
 
 
+def comment_field(initial: str = "") -> Field:
+    """The optional comment beside rubric scores (votes and mock-interview feedback)."""
+    return Field(id="comment", label="Comment", kind="multiline", optional=True, max_length=MAX_COMMENT,
+                 hint="One thing that worked and one to improve", initial=initial)
+
+
 def form(ctx: Ctx, team: Team, voter: Member, answer_id: str) -> Form:
     answer, _ = _answer_for_voting(ctx, team, voter, answer_id)
     existing = ctx.session.exec(select(Vote).where(Vote.answer_id == answer.id, Vote.voter_id == voter.id)).first()
-    fields = score_fields(ctx.library.rubric, vote_scores(existing) if existing else None) + (Field(id="comment", label="Comment", kind="multiline", optional=True, max_length=MAX_COMMENT,
-               hint="One thing that worked and one to improve", initial=existing.comment if existing else ""),)
+    fields = score_fields(ctx.library.rubric, vote_scores(existing) if existing else None) + (
+        comment_field(existing.comment if existing else ""),)
     return Form(id="vote", title=f"Rate answer #{answer.id}", fields=fields, submit="Submit vote",
                 meta={"answer_id": str(answer.id)})
 
 
 def cast(ctx: Ctx, team: Team, voter: Member, answer_id: str, values: Mapping[str, str]) -> Reply:
     answer, _ = _answer_for_voting(ctx, team, voter, answer_id)
-    try:
-        scores = check_scores(values)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    scores = read_scores(values)
     comment = (values.get("comment") or "").strip()
     if len(comment) > MAX_COMMENT:
         raise UserError(f"Comments are limited to {MAX_COMMENT:,} characters; yours has {len(comment):,}.")

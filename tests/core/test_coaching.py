@@ -323,12 +323,17 @@ def test_migration_0002_keeps_rows_and_adds_defaults(tmp_path):
         assert team.name == "Old" and team.reviewers == 2
 
 
-def test_forget_me_takes_assignments_pairs_and_feedback_with_it(teambot):
-    rnd = open_round(teambot)
+def three_answer_and_pair_up(bot: TeamBot) -> None:
+    """Ada, Bo and Cy answer Monday's case and opt in to pairs; voting opens (reviewers assigned)."""
+    rnd = open_round(bot)
     for user in ("ada", "bo", "cy"):
-        teambot.submit(user, "answer", GOOD, {"round_id": str(rnd.id)})
-        teambot.cmd(user, "pairs on")
-    to_voting(teambot)
+        bot.submit(user, "answer", GOOD, {"round_id": str(rnd.id)})
+        bot.cmd(user, "pairs on")
+    to_voting(bot)
+
+
+def test_forget_me_takes_assignments_pairs_and_feedback_with_it(teambot):
+    three_answer_and_pair_up(teambot)
     teambot.advance(days=7)  # Monday: pairs; the Monday after: follow-up
     ask = next(s["message"] for s in teambot.port.sent if s["message"].title == "Did your mock interview happen?"
                and s["to"] == "bo")
@@ -351,11 +356,7 @@ def test_forget_me_takes_assignments_pairs_and_feedback_with_it(teambot):
 
 
 def test_the_home_view_shows_owed_reviews_and_the_mock_partner(teambot):
-    rnd = open_round(teambot)
-    for user in ("ada", "bo", "cy"):
-        teambot.submit(user, "answer", GOOD, {"round_id": str(rnd.id)})
-        teambot.cmd(user, "pairs on")
-    to_voting(teambot)
+    three_answer_and_pair_up(teambot)
     home = teambot.practice.home(teambot.who("ada")).plain()
     assert "Your reviews" in home and "Rate #" in home
     assert "Mock partner" in home and "W48: paired with" in home  # opted in within the Monday step's grace
