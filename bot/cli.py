@@ -86,9 +86,53 @@ def cmd_schedule(args) -> int:
 
 def cmd_run(args) -> int:
     from bot.app import build
-    from bot.runner import run_all
     app = build(_settings(args))
     return run_all(app, adapters=args.only)
+
+
+def run_all(app, adapters: list[str] | None = None) -> int:
+    """`sensebot run`: the scheduler, the outbox drain loop and every configured adapter in one
+    process. It lives in the entry point because choosing adapters is the entry point's job: the
+    core never imports them."""
+    import signal
+    import threading
+
+    from bot.outbox import Dispatcher, DispatchLoop
+    from bot.scheduler import Scheduler
+
+    s = app.settings
+    wanted = set(adapters or ("slack", "discord", "scheduler"))
+    ports: dict = {}
+    starters = []
+    if "slack" in wanted and (s.slack_bot_token or s.slack_client_id):
+        from adapters.slack.app import SlackRuntime
+        rt = SlackRuntime(app, socket_mode=bool(s.slack_app_token))
+        ports["slack"] = rt.port
+        starters.append(rt.start_background)
+    if "discord" in wanted and s.discord_token:
+        from adapters.discord.client import DiscordRuntime
+        rt = DiscordRuntime(app)
+        ports["discord"] = rt.port
+        starters.append(rt.start_background)
+    if not ports:
+        raise ConfigError(["Nothing to run: set SLACK_BOT_TOKEN (and SLACK_APP_TOKEN) or DISCORD_TOKEN, "
+                           "or try `sensebot console` to practise locally."])
+    scheduler = Scheduler(app.practice)
+    loop = DispatchLoop(Dispatcher(app.db, app.practice.clock, ports), s.dispatch_seconds)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    scheduler.start()
+    loop.start()
+    for start in starters:
+        start()
+    log.info("sensebot running: %s", ", ".join(sorted(ports)))
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    loop.stop()
+    scheduler.shutdown()
+    return 0
 
 
 def cmd_slack(args) -> int:

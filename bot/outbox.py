@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -208,3 +209,31 @@ def failed_rows(ctx: Ctx, team: Team, limit: int = 5) -> list[OutboxRow]:
         select(OutboxRow).where(OutboxRow.team_id == team.id, OutboxRow.status == "failed")
         .order_by(OutboxRow.id.desc()).limit(limit)
     ))
+
+
+class DispatchLoop:
+    """Drains the outbox every `interval` seconds on a background thread until stopped."""
+
+    def __init__(self, dispatcher: Dispatcher, interval: float):
+        self.dispatcher = dispatcher
+        self.interval = interval
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
+
+    def _loop(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                sent = self.dispatcher.drain()
+            except Exception:
+                log.exception("outbox drain failed; retrying")
+                sent = 0
+            if not sent:
+                self.stop_event.wait(self.interval)
+
+    def start(self) -> DispatchLoop:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=5)

@@ -162,6 +162,16 @@ class Practice:
                 teams.audit(ctx, team, "platform", "removed", "uninstalled; data deleted after the grace period")
         self.with_ctx(mark)
 
+    def team_restored(self, platform: str, workspace_id: str) -> bool:
+        """The app was installed again or rejoined the server: cancel the scheduled deletion and
+        bring the schedule back. True when a removed team was restored."""
+        restored = self.with_ctx(lambda ctx: teams.restore(ctx, platform, workspace_id))
+        if restored is None:
+            return False
+        for listener in self.on_team_change:
+            listener(restored.id)
+        return True
+
     def with_ctx(self, fn: Callable[[Ctx], object]):
         """Run `fn` in one transaction with a fresh context (for CLI and adapters' setup paths)."""
         with self.db.transaction() as session:

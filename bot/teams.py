@@ -52,8 +52,18 @@ def ensure_team(ctx: Ctx, who: Who, default_tz: str = "UTC") -> Team:
                     channel_id="", created_at=ctx.now())
         ctx.session.add(team)
         ctx.session.flush()
-    elif team.removed_at is not None:
-        team.removed_at = None  # reinstalled: cancel the scheduled deletion
+    return team
+
+
+def restore(ctx: Ctx, platform: str, workspace_id: str) -> Team | None:
+    """The platform says sensebot is installed again (OAuth install, server join): cancel the
+    scheduled deletion. Only such an event may do this — an interaction (an old DM button from a
+    server that removed the bot) never brings a team back."""
+    team = find_team(ctx, platform, workspace_id)
+    if team is None or team.removed_at is None:
+        return None
+    team.removed_at = None
+    audit(ctx, team, "platform", "restored", "reinstalled; scheduled deletion cancelled")
     return team
 
 

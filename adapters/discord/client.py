@@ -497,7 +497,7 @@ def main(settings: Settings, action: str = "run") -> int:
 
 def _run(app: App, runtime: DiscordRuntime) -> int:
     from bot.outbox import Dispatcher
-    from bot.runner import DispatchLoop
+    from bot.outbox import DispatchLoop
     from bot.scheduler import Scheduler
 
     scheduler = Scheduler(app.practice)

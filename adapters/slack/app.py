@@ -576,7 +576,7 @@ def _bolt_reason(exc: BoltError) -> str:
 def main(settings: Settings, http: bool, port: int) -> int:
     """`sensebot slack [--http --port N]`: the Slack adapter, the scheduler and outbox delivery."""
     from bot.outbox import Dispatcher
-    from bot.runner import DispatchLoop
+    from bot.outbox import DispatchLoop
     from bot.scheduler import Scheduler
 
     settings.require_slack(socket_mode=not http)

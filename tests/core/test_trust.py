@@ -36,7 +36,10 @@ def test_removed_team_is_deleted_after_grace_and_reinstall_cancels(teambot, cloc
     teambot.practice.team_removed("test", teambot.workspace)
     assert teambot.tick() == []  # a removed team's schedule stops
     clock.advance(timedelta(days=10))
-    teambot.cmd("ada", "help")  # someone uses it again: reinstalled
+    teambot.cmd("ada", "help")  # an interaction alone (an old button) does not bring the team back
+    assert teambot.tick() == []
+    assert teambot.practice.team_restored("test", teambot.workspace)  # the platform's install event does
+    assert not teambot.practice.team_restored("test", teambot.workspace)  # once
     clock.advance(timedelta(days=25))
     assert teambot.practice.housekeeping() == []
     teambot.practice.team_removed("test", teambot.workspace)

@@ -345,7 +345,10 @@ def test_removing_the_bot_from_a_server_schedules_deletion_and_rejoining_cancels
                 await asyncio.sleep(0.05)
             with h.app.db.session() as s:
                 assert s.exec(select(Team)).one().removed_at is not None
-            await h.interact(h.p.slash("streak", user_id=ADA))  # back again: the deletion is cancelled
+            await h.interact(h.p.slash("streak", user_id=ADA))  # an interaction alone does not restore it
+            with h.app.db.session() as s:
+                assert s.exec(select(Team)).one().removed_at is not None
+            assert h.app.practice.team_restored("discord", str(h.api.guild_id))  # the join event does
             with h.app.db.session() as s:
                 assert s.exec(select(Team)).one().removed_at is None
     run(scenario())

@@ -77,7 +77,10 @@ def test_uninstall_and_bot_token_revocation_schedule_the_teams_deletion(slack: S
     with db.session() as s:
         team = s.exec(select(Team).where(Team.workspace_id == "T1")).one()
         assert team.removed_at is not None
-    slack.command("U1", "help")  # reinstalled and used again: deletion cancelled (the core's rule)
+    slack.command("U1", "help")  # an interaction alone does not cancel the deletion
+    with db.session() as s:
+        assert s.exec(select(Team).where(Team.workspace_id == "T1")).one().removed_at is not None
+    assert slack.practice.team_restored("slack", "T1")  # the install event does (the core's rule)
     with db.session() as s:
         assert s.exec(select(Team).where(Team.workspace_id == "T1")).one().removed_at is None
     assert slack.send_json(fixture("tokens_revoked")).status == 200
