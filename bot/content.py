@@ -43,6 +43,26 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,118}$")
 # ---------------------------------------------------------------- the content model
 
 
+
+# Regulations and standards a case may name under `compliance:`, with the one line the coach
+# shows. Named the way interviewers say them; a pack naming anything else fails `content check`.
+REGULATIONS: dict[str, str] = {
+    "A2P 10DLC": "US carriers' registration of brands and campaigns for application-to-person SMS on local numbers",
+    "toll-free verification": "US/Canada carriers' verification required before toll-free numbers send SMS at volume",
+    "STIR/SHAKEN": "US/Canada caller-ID authentication: the originating carrier signs calls with an attestation level",
+    "TCPA": "US Telephone Consumer Protection Act: prior express consent for automated calls and texts, opt-out honoured",
+    "CAN-SPAM": "US law for commercial email: no deceptive headers, a working unsubscribe, a postal address",
+    "GDPR": "EU/UK data protection: lawful basis, data minimisation, subject rights, transfers outside the EEA",
+    "HIPAA": "US health privacy: protected health information only under a Business Associate Agreement",
+    "PSD2 SCA": "EU strong customer authentication for payments: two independent factors, dynamic linking",
+    "India DLT": "TRAI's distributed-ledger registration of senders, headers and templates for commercial SMS in India",
+    "PCI DSS": "card-data security standard: keep card numbers out of recordings, logs and transcripts",
+    "SOC 2": "audited controls for security, availability and confidentiality that enterprise buyers ask for",
+    "CCPA": "California consumer privacy: right to know, delete and opt out of the sale or sharing of personal data",
+    "Kari's Law and RAY BAUM'S Act": "US emergency calling: direct 911 dialling and a dispatchable location with each call",
+    "WhatsApp Business Policy": "Meta's rules: opt-in, pre-approved templates outside the 24-hour customer-service window",
+}
+
 @dataclass(frozen=True)
 class Dimension:
     id: str
@@ -135,6 +155,7 @@ class Prompt:
     interviewer_role: str | None = None
     skills: tuple[str, ...] = ()
     source: str = ""
+    compliance: tuple[str, ...] = ()  # names from REGULATIONS that apply to this case (the coach nudges with them)
 
 
 @dataclass(frozen=True)
@@ -474,9 +495,18 @@ def _prompt(p: Any, fld: str, ck: _Checker, seen: dict[str, str]) -> Prompt | No
         personas=tuple(personas), hints=hints, outline=outline or Outline((), (), {}, {}, (), (), ()),
         enterprise=bool(enterprise),
         interviewer_role=ck.choice(p, "interviewer_role", fld, INTERVIEWER_ROLES) or None,
-        skills=skills, source=ck.file,
+        skills=skills, source=ck.file, compliance=_compliance(p, fld, ck),
     )
     return prompt if len(ck.problems) == before else None
+
+
+def _compliance(p: LineDict, fld: str, ck: _Checker) -> tuple[str, ...]:
+    names = ck.texts(p, "compliance", fld)
+    for name in names:
+        if name not in REGULATIONS:
+            ck.add(p, f"{fld}.compliance", f"'{name}' is not a known regulation or standard "
+                   f"({', '.join(REGULATIONS)})", key="compliance")
+    return names
 
 
 def _outline(o: Any, fld: str, ck: _Checker) -> Outline | None:
