@@ -7,27 +7,30 @@ the digest, and mock-interview pairs. Each step is recorded once in `round_steps
 runner twice, restarting, or two processes at once never posts twice: the second
 writer's transaction fails on the unique key and rolls back whole.
 
+Which dates open, and when, is `bot/schedule.py`'s rule; once open, a round's nudges, reminder,
+reveal and results run on the times stored on it (keyed by the round, not the date).
+
 Catch-up: a step found late is run if it is at most `grace_minutes` late; otherwise it is
-recorded as missed. Reveal and results always run, because they move the round on.
+recorded as missed. Of a round's nudges found due together only the latest is posted, the
+rest are recorded as skipped. Reveal and results always run, because they move the round on.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import charts, drills, outbox, pairs, reviewers, rounds, streaks
-from bot.content import STEPS
+from bot import charts, drills, outbox, pairs, reviewers, rounds, schedule, streaks
 from bot.context import Ctx
 from bot.localtime import local_wall_to_utc, parse_hhmm, parse_timezone
+from bot.schedule import Step
 from bot.messages import Button, Message, Section
 from bot.results import vote_scores
 from bot.rubric import averages, weakest, weighted
 from bot.store.models import Answer, Member, PracticeDay, Round, RoundStep, Team, Vote
-from bot.teams import is_practice_day, members_by_id, today, when, zone
+from bot.teams import members_by_id, today, when, zone
 
 log = logging.getLogger(__name__)
 
@@ -35,24 +38,10 @@ LOOKBACK_DAYS = 2
 RECENT_DAYS = 7
 
 
-@dataclass(frozen=True)
-class Step:
-    key: str
-    name: str
-    due: datetime
-    day: date | None = None
-
-
-def day_steps(team: Team, day: date) -> list[Step]:
-    """The steps of local date `day`, if it is a practice day (prompt-side steps only)."""
-    if not is_practice_day(team, day):
-        return []
-    opens, _, _ = rounds.timeline(team, day)
-    steps = [Step(f"{day}:open", "open", opens, day)]
-    for step_id, minutes in zip(STEPS, team.nudge_minutes or [], strict=False):
-        steps.append(Step(f"{day}:nudge:{step_id}", f"nudge:{step_id}", opens + timedelta(minutes=minutes), day))
-    steps.append(Step(f"{day}:reminder", "reminder", opens + timedelta(minutes=team.reminder_minutes), day))
-    return steps
+def day_steps(ctx: Ctx, team: Team, day: date) -> list[Step]:
+    """The opening of local date `day` and the steps its round will have, if it opens (see schedule)."""
+    opening = schedule.open_step(ctx, team, day)
+    return [opening, *schedule.projected_steps(team, opening)] if opening is not None else []
 
 
 def digest_step(team: Team, on: date) -> Step:
@@ -77,14 +66,16 @@ def upcoming(ctx: Ctx, team: Team, horizon_days: int = 8) -> list[Step]:
     steps: list[Step] = []
     if not team.paused:
         for i in range(-1, horizon_days):
-            steps += day_steps(team, start + timedelta(days=i))
+            steps += day_steps(ctx, team, start + timedelta(days=i))
     for rnd in ctx.session.exec(select(Round).where(Round.team_id == team.id, Round.phase != "closed")):
         if rnd.phase == "answering":
-            steps.append(Step(f"{rnd.local_date}:reveal", "reveal", rnd.answer_deadline, rnd.local_date))
+            if not team.paused:
+                steps += schedule.round_steps(team, rnd)
+            steps.append(Step(f"{rnd.local_date}#{rnd.id}:reveal", "reveal", rnd.answer_deadline, rnd.local_date))
         if team.reviewers > 0:
-            steps.append(Step(f"{rnd.local_date}:review-reminder", "review-reminder", reviewers.reminder_due(rnd),
-                              rnd.local_date))
-        steps.append(Step(f"{rnd.local_date}:results", "results", rnd.vote_deadline, rnd.local_date))
+            steps.append(Step(f"{rnd.local_date}#{rnd.id}:review-reminder", "review-reminder",
+                              reviewers.reminder_due(rnd), rnd.local_date))
+        steps.append(Step(f"{rnd.local_date}#{rnd.id}:results", "results", rnd.vote_deadline, rnd.local_date))
     for i in (0, 7):
         steps.append(digest_step(team, start + timedelta(days=i)))
         steps.append(pairs_step(team, start + timedelta(days=i)))
@@ -113,41 +104,35 @@ def run_due(ctx: Ctx, team: Team) -> list[tuple[str, str]]:
     start = today(ctx, team)
     if not team.paused and team.channel_id:
         for i in range(LOOKBACK_DAYS, -1, -1):
-            for step in day_steps(team, start - timedelta(days=i)):
-                if step.due > now or step.due < team.created_at or _recorded(ctx, team, step.key):
-                    continue  # not due yet, from before the team existed, or already done
-                rnd = rounds.for_date(ctx, team, step.day)
-                late = now - step.due
-                if late > grace:
-                    status = _record(ctx, team, step, "missed",
-                                     f"{int(late.total_seconds() // 60)} min late, grace {team.grace_minutes} min")
-                elif step.name == "open":
-                    rounds.open_round(ctx, team, step.day)
-                    status = _record(ctx, team, step, "done")
-                elif rnd is None or rnd.phase != "answering":
-                    status = _record(ctx, team, step, "missed", "no open round")
-                elif step.name.startswith("nudge:"):
-                    rounds.nudge(ctx, team, rnd, step.name.split(":", 1)[1])
-                    status = _record(ctx, team, step, "done")
-                else:
-                    status = _record(ctx, team, step, "done", f"{remind(ctx, team, rnd)} reminders")
-                done.append((step.key, status))
+            step = schedule.open_step(ctx, team, start - timedelta(days=i))
+            if step is None or step.due > now or _recorded(ctx, team, step.key):
+                continue  # doesn't open, not due yet, or already done
+            late = now - step.due
+            if late > grace:
+                status = _record(ctx, team, step, "missed",
+                                 f"{int(late.total_seconds() // 60)} min late, grace {team.grace_minutes} min")
+            else:
+                rounds.open_round(ctx, team, step.day, opens=step.due)
+                status = _record(ctx, team, step, "done")
+            done.append((step.key, status))
     for rnd in list(ctx.session.exec(select(Round).where(Round.team_id == team.id, Round.phase != "closed")
-                                     .order_by(Round.local_date))):
+                                     .order_by(Round.opened_at, Round.id))):
+        if rnd.phase == "answering" and not team.paused:
+            done += _round_steps(ctx, team, rnd, grace)
         if rnd.phase == "answering" and now >= rnd.answer_deadline:
-            step = Step(f"{rnd.local_date}:reveal", "reveal", rnd.answer_deadline)
+            step = Step(f"{rnd.local_date}#{rnd.id}:reveal", "reveal", rnd.answer_deadline)
             if not _recorded(ctx, team, step.key):
                 rounds.reveal(ctx, team, rnd)
                 _record(ctx, team, step, "done")
                 done.append((step.key, "done"))
         if rnd.phase == "voting" and now >= reviewers.reminder_due(rnd) and now < rnd.vote_deadline:
-            step = Step(f"{rnd.local_date}:review-reminder", "review-reminder", reviewers.reminder_due(rnd))
+            step = Step(f"{rnd.local_date}#{rnd.id}:review-reminder", "review-reminder", reviewers.reminder_due(rnd))
             if not _recorded(ctx, team, step.key):
                 sent = reviewers.remind(ctx, team, rnd, lambda m: not _in_quiet_hours(m, team, now))
                 _record(ctx, team, step, "done", f"{sent} reminders")
                 done.append((step.key, "done"))
         if rnd.phase != "closed" and now >= rnd.vote_deadline:
-            step = Step(f"{rnd.local_date}:results", "results", rnd.vote_deadline)
+            step = Step(f"{rnd.local_date}#{rnd.id}:results", "results", rnd.vote_deadline)
             if not _recorded(ctx, team, step.key):
                 rounds.close(ctx, team, rnd)
                 _record(ctx, team, step, "done")
@@ -168,6 +153,29 @@ def run_due(ctx: Ctx, team: Team) -> list[tuple[str, str]]:
             status = _record(ctx, team, step, "missed", "past grace")
         else:
             status = _record(ctx, team, step, "done", "" if digest(ctx, team, step.day) else "no rounds this week")
+        done.append((step.key, status))
+    return done
+
+
+def _round_steps(ctx: Ctx, team: Team, rnd: Round, grace: timedelta) -> list[tuple[str, str]]:
+    """A round's due nudges and reminder, at the times it was announced with. Of several due nudges
+    (a late start, a resume after a pause) only the latest is posted; the ones it supersedes are
+    recorded as skipped, so a restart doesn't post them either."""
+    now, done = ctx.now(), []
+    due = [s for s in schedule.round_steps(team, rnd) if s.due <= now and not _recorded(ctx, team, s.key)]
+    nudges = [s for s in due if s.name.startswith("nudge:")]
+    for step in nudges[:-1]:
+        done.append((step.key, _record(ctx, team, step, "skipped", f"superseded by {nudges[-1].name}")))
+    for step in [s for s in due if s not in nudges[:-1]]:
+        late = now - step.due
+        if late > grace:
+            status = _record(ctx, team, step, "missed",
+                             f"{int(late.total_seconds() // 60)} min late, grace {team.grace_minutes} min")
+        elif step.name.startswith("nudge:"):
+            rounds.nudge(ctx, team, rnd, step.name.split(":", 1)[1])
+            status = _record(ctx, team, step, "done")
+        else:
+            status = _record(ctx, team, step, "done", f"{remind(ctx, team, rnd)} reminders")
         done.append((step.key, status))
     return done
 

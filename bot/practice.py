@@ -24,6 +24,7 @@ from bot import (
     progress,
     reviewers,
     rounds,
+    schedule,
     streaks,
     teams,
     votes,
@@ -244,7 +245,8 @@ class Practice:
         if name != "status":
             ctx.session.info["team_changed"] = team.id  # reschedule this team once the change commits
         if name == "setup":
-            return Reply.note("Set up", teams.setup(ctx, team, who.user_id, args), private=False)
+            return Reply.note("Set up", schedule.change(ctx, team, lambda: teams.setup(ctx, team, who.user_id, args)),
+                              private=False)
         if name in ("pause", "resume"):
             return Reply.note("Paused" if name == "pause" else "Resumed", teams.pause(ctx, team, who.user_id, name == "pause"), private=False)
         if name == "skip":

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import select
 
 from bot import calibration, outbox, results, reviewers, streaks
-from bot.content import CATEGORIES, CATEGORY_NAMES, Prompt
+from bot.content import CATEGORIES, CATEGORY_NAMES, STEPS, Prompt
 from bot.context import Ctx, UserError
-from bot.localtime import local_wall_to_utc, parse_hhmm
+from bot.localtime import as_utc, local_date, local_wall_to_utc, parse_hhmm
 from bot.messages import Button, Message, Section
 from bot.store.models import Answer, Member, Round, Team
 from bot.teams import members_by_id, when, zone
@@ -37,7 +37,7 @@ def pick_prompt(ctx: Ctx, team: Team, category: str | None = None, exclude: set[
     """No repeat until the packs are used up; rotate categories; spread teams over the library."""
     prompts = available_prompts(ctx, team)
     history = list(ctx.session.exec(
-        select(Round.prompt_id).where(Round.team_id == team.id).order_by(Round.local_date)))
+        select(Round.prompt_id).where(Round.team_id == team.id).order_by(Round.opened_at, Round.id)))
     uses = Counter(history)
     by_id = {p.id: p for p in prompts}
     if category:
@@ -57,10 +57,34 @@ def pick_prompt(ctx: Ctx, team: Team, category: str | None = None, exclude: set[
     return min(pool, key=lambda p: hashlib.sha256(f"{team.id}:{p.id}".encode()).hexdigest())
 
 
-def timeline(team: Team, day: date) -> tuple:
-    """(opens, answer deadline, vote deadline) in UTC for the round of local date `day`."""
-    opens = local_wall_to_utc(day, parse_hhmm(team.practice_time), zone(team))
+def timeline(team: Team, day: date, opens: datetime | None = None) -> tuple:
+    """(opens, answer deadline, vote deadline) in UTC for the round of local date `day` under the
+    team's current settings (`opens` overrides the opening: a held announced time)."""
+    opens = opens or local_wall_to_utc(day, parse_hhmm(team.practice_time), zone(team))
     return (opens, opens + timedelta(minutes=team.answer_minutes), opens + timedelta(minutes=team.vote_minutes))
+
+
+def planned_steps(team: Team, opens: datetime) -> dict[str, datetime]:
+    """The opening, the staged nudges and the reminder of a round opening at `opens`, under the
+    team's current settings; stored on the round when it opens so later changes don't move it."""
+    steps = {"open": opens}
+    for step_id, minutes in zip(STEPS, team.nudge_minutes or [], strict=False):
+        steps[f"nudge:{step_id}"] = opens + timedelta(minutes=minutes)
+    steps["reminder"] = opens + timedelta(minutes=team.reminder_minutes)
+    return steps
+
+
+def step_times(team: Team, rnd: Round) -> dict[str, datetime]:
+    """The instants this round was announced with (rounds from before they were stored: the settings')."""
+    if rnd.step_times:
+        return {name: as_utc(datetime.fromisoformat(at)) for name, at in rnd.step_times.items()}
+    return planned_steps(team, timeline(team, rnd.local_date)[0])
+
+
+def calendar_date(team: Team, rnd: Round) -> date:
+    """The local date, on the team's *current* calendar, on which this round was announced. After a
+    timezone change it can differ from `rnd.local_date`, the date it was announced for."""
+    return local_date(step_times(team, rnd)["open"], zone(team))
 
 
 def find(ctx: Ctx, team: Team, round_id: int) -> Round | None:
@@ -70,7 +94,15 @@ def find(ctx: Ctx, team: Team, round_id: int) -> Round | None:
 
 
 def for_date(ctx: Ctx, team: Team, day: date) -> Round | None:
-    return ctx.session.exec(select(Round).where(Round.team_id == team.id, Round.local_date == day)).first()
+    """The round announced on local date `day` of the team's current calendar."""
+    q = select(Round).where(Round.team_id == team.id, Round.local_date >= day - timedelta(days=1),
+                            Round.local_date <= day + timedelta(days=1))
+    return next((r for r in ctx.session.exec(q) if calendar_date(team, r) == day), None)
+
+
+def last_opened(ctx: Ctx, team: Team) -> Round | None:
+    return ctx.session.exec(select(Round).where(Round.team_id == team.id)
+                            .order_by(Round.opened_at.desc(), Round.id.desc())).first()
 
 
 def by_thread(ctx: Ctx, team: Team, thread_ref: str) -> Round | None:
@@ -81,25 +113,27 @@ def current(ctx: Ctx, team: Team, phase: str | None = None) -> Round | None:
     """The newest round that is not closed (or in the given phase)."""
     q = select(Round).where(Round.team_id == team.id)
     q = q.where(Round.phase == phase) if phase else q.where(Round.phase != "closed")
-    return ctx.session.exec(q.order_by(Round.local_date.desc())).first()
+    return ctx.session.exec(q.order_by(Round.opened_at.desc(), Round.id.desc())).first()
 
 
 def latest(ctx: Ctx, team: Team) -> Round | None:
-    return ctx.session.exec(select(Round).where(Round.team_id == team.id).order_by(Round.local_date.desc())).first()
+    return last_opened(ctx, team)
 
 
-def open_round(ctx: Ctx, team: Team, day: date) -> Round:
-    """Create the round of `day` and queue its prompt; return the existing one if there is one."""
+def open_round(ctx: Ctx, team: Team, day: date, opens: datetime | None = None) -> Round:
+    """Create the round of `day` and queue its prompt; return the existing one if there is one.
+    The round keeps its deadlines and step times: a settings change later applies to the next day."""
     existing = for_date(ctx, team, day)
     if existing is not None:
         return existing
     if not team.channel_id:
         raise UserError("No channel is set up yet — an admin runs: setup #channel HH:MM Area/City")
     prompt = pick_prompt(ctx, team)
-    opens, answer_by, vote_by = timeline(team, day)
+    opens, answer_by, vote_by = timeline(team, day, opens)
     rnd = Round(team_id=team.id, local_date=day, prompt_id=prompt.id, phase="answering", opened_at=ctx.now(),
                 answer_deadline=max(answer_by, ctx.now() + timedelta(minutes=30)),
-                vote_deadline=max(vote_by, ctx.now() + timedelta(minutes=60)), channel_id=team.channel_id)
+                vote_deadline=max(vote_by, ctx.now() + timedelta(minutes=60)), channel_id=team.channel_id,
+                step_times={name: at.isoformat() for name, at in planned_steps(team, opens).items()})
     ctx.session.add(rnd)
     ctx.session.flush()
     row = outbox.enqueue(ctx, team, target=team.channel_id, message=prompt_message(prompt, rnd, team),

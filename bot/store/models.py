@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -41,6 +41,11 @@ class Team(SQLModel, table=True):
     retention_days: int | None = None
     created_at: datetime
     removed_at: datetime | None = None
+    # A schedule change (time, timezone, days) applies from the next practice day: steps due before
+    # it are not run late, and today's opening it would skip is held at the time announced.
+    schedule_changed_at: datetime | None = None
+    held_open_at: datetime | None = None
+    held_open_date: date | None = None
 
 
 class Member(SQLModel, table=True):
@@ -64,8 +69,11 @@ class Member(SQLModel, table=True):
 
 
 class Round(SQLModel, table=True):
+    """One prompt. Not unique per local date: after a timezone change the new calendar's date can
+    equal the date an earlier round was announced for; the open step in round_steps opens once."""
+
     __tablename__ = "rounds"
-    __table_args__ = (UniqueConstraint("team_id", "local_date"),)
+    __table_args__ = (Index("ix_rounds_team_id_local_date", "team_id", "local_date"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
@@ -78,6 +86,9 @@ class Round(SQLModel, table=True):
     channel_id: str = Field(default="", max_length=64)
     message_ref: str | None = Field(default=None, max_length=128, index=True)
     prompt_outbox_id: int | None = None
+    # The instants this round was announced with ({"open": iso, "nudge:scope": iso, ..., "reminder": iso}),
+    # so a later settings change never moves a running round. Empty on rounds from before 0004.
+    step_times: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
 
 
 class RoundStep(SQLModel, table=True):
