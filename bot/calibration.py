@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from bot.content import DIMENSIONS, ReferenceAnswer, Rubric
 from bot.context import Ctx
-from bot.messages import Button, Choice, Field, Form, Message, Reply, Section
+from bot.messages import Button, Choice, Field, Form, Message, Reply, Section, plural
 from bot.rubric import read_scores, weighted
 from bot.store.models import Member, Team, Vote
 
@@ -100,7 +100,7 @@ class Agreement:
     def sentence(self) -> str:
         if self.share is None:
             return "Too few answers with two or more votes to say how much raters agreed."
-        return (f"Raters agreed: {self.share:.0%} of {self.compared} votes were within {AGREE_WITHIN} of "
+        return (f"Raters agreed: {self.share:.0%} of {plural(self.compared, 'vote')} were within {AGREE_WITHIN} of "
                 f"their answer's average.")
 
     def wide(self) -> list[int]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.content import Rubric
-from bot.messages import Chart
+from bot.messages import Chart, plural
 
 MIN_POINTS = 3  # rated answers before a trend line means anything
 ROLLING = 5  # answers in each dimension's rolling average
@@ -92,8 +92,8 @@ def progress_chart(name: str, rated: Sequence[RatedAnswer], practice_days: set[d
     fig.tight_layout()
 
     last = rated[-1]
-    alt = (f"{name}'s progress over {len(rated)} rated rounds: latest weighted score {last.weighted:.2f} "
-           f"against a {pass_bar:.1f} pass bar; {len(practice_days)} practice days.")
+    alt = (f"{name}'s progress over {plural(len(rated), 'rated round')}: latest weighted score {last.weighted:.2f} "
+           f"against a {pass_bar:.1f} pass bar; {plural(len(practice_days), 'practice day')}.")
     return Chart(_png(fig), alt, "progress.png")
 
 
@@ -118,5 +118,5 @@ def team_chart(team_name: str, week_of: date, answers_per_day: Mapping[date, int
     fig.tight_layout()
     total = sum(answers_per_day.values())
     rated = ", ".join(f"{d.name} {team_averages[d.id]:.1f}" for d in rubric.dimensions if d.id in team_averages)
-    alt = f"{total} answers this week across {len(days)} practice days. Averages: {rated or 'no votes yet'}."
+    alt = f"{plural(total, 'answer')} this week across {plural(len(days), 'practice day')}. Averages: {rated or 'no votes yet'}."
     return Chart(_png(fig), alt, f"week-{week_of}.png")

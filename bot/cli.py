@@ -10,6 +10,7 @@ from pathlib import Path
 from bot import config
 from bot.config import ConfigError, Settings
 from bot.content import ContentError
+from bot.messages import plural
 
 log = logging.getLogger("sensebot")
 
@@ -41,7 +42,7 @@ def cmd_console(args) -> int:
     settings = _settings(args)
     logging.getLogger().setLevel(logging.WARNING)
     app = build(settings, command_prefix="/")
-    return repl.run(app.practice, user=args.user)
+    return repl.run(app.practice, user=args.user, admins=args.admin or ())
 
 
 def cmd_db(args) -> int:
@@ -65,7 +66,7 @@ def cmd_content(args) -> int:
     except ContentError as exc:
         for p in exc.problems:
             print(p, file=sys.stderr)
-        print(f"{len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} found.", file=sys.stderr)
+        print(f"{plural(len(exc.problems), 'problem')} found.", file=sys.stderr)
         return 1
     if args.action == "stats":
         from bot.content_stats import report
@@ -157,6 +158,8 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("console", help="practise in the terminal (the local adapter)")
     c.add_argument("--db", help="SQLite file or database URL (default: SENSEBOT_DATABASE_URL or sensebot.db)")
     c.add_argument("--user", help="who you are (default: your login name)")
+    c.add_argument("--admin", action="append", metavar="NAME",
+                   help="a person who may run admin commands, besides you (repeat for more)")
     c.set_defaults(fn=cmd_console)
 
     db = sub.add_parser("db", help="database maintenance")

@@ -26,7 +26,7 @@ from bot import charts, drills, outbox, pairs, reviewers, rounds, schedule, stre
 from bot.context import Ctx
 from bot.localtime import local_wall_to_utc, parse_hhmm, parse_timezone
 from bot.schedule import Step
-from bot.messages import Button, Message, Section
+from bot.messages import Button, Message, Section, plural
 from bot.results import vote_scores
 from bot.rubric import averages, weakest, weighted
 from bot.store.models import Answer, Member, PracticeDay, Round, RoundStep, Team, Vote
@@ -240,9 +240,10 @@ def digest(ctx: Ctx, team: Team, day: date) -> bool:
             continue
         info = streaks.streak(ctx, team, m)
         if info.current >= streaks.MILESTONES[0]:
-            streak_lines.append(f"• {m.display_name}: {info.current} days")
+            streak_lines.append(f"• {m.display_name}: {plural(info.current, 'day')}")
     sections = [
-        Section("Participation", f"{len(week)} rounds, {len(answers)} answers from {len(people)} people, {len(votes)} votes."),
+        Section("Participation", f"{plural(len(week), 'round')}, {plural(len(answers), 'answer')} from "
+                                 f"{plural(len(people), 'person', 'people')}, {plural(len(votes), 'vote')}."),
         Section("Top answers", "\n".join(
             f"• {names[a.member_id].display_name if a.member_id in names else 'someone'} — {s:.2f} (#{a.id})" for s, a in scored)
             or "No rated answers this week."),

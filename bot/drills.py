@@ -22,7 +22,7 @@ from bot import answers, outbox, progress, rounds, streaks
 from bot.content import CATEGORIES, SKILLS, STEPS, Prompt, SkillDrill
 from bot.context import Ctx, UserError
 from bot.messages import Button, Field, Form, Message, Reply, Section
-from bot.store.models import Answer, Drill, Member, Team
+from bot.store.models import Answer, Drill, Member, Round, Team
 from bot.teams import today
 
 T = TypeVar("T", Prompt, SkillDrill)
@@ -44,8 +44,11 @@ def _mine(ctx: Ctx, team: Team, member: Member, drill_id: str) -> Drill:
 
 
 def _drilled(ctx: Ctx, team: Team, member: Member) -> set[str]:
-    """Content the member has drilled before (a new drill prefers something fresh)."""
-    return set(ctx.session.exec(select(Drill.content_id).where(Drill.team_id == team.id, Drill.member_id == member.id)))
+    """Content the member has drilled or answered before (a new drill prefers something fresh)."""
+    drilled = set(ctx.session.exec(select(Drill.content_id).where(Drill.team_id == team.id, Drill.member_id == member.id)))
+    answered = ctx.session.exec(select(Round.prompt_id).join(Answer, Answer.round_id == Round.id).where(
+        Answer.team_id == team.id, Answer.member_id == member.id, Round.team_id == team.id))
+    return drilled | set(answered)
 
 
 def _spread(member: Member, items: list[T]) -> T:
@@ -72,13 +75,13 @@ def start(ctx: Ctx, team: Team, member: Member, args: tuple[str, ...]) -> Reply:
         raise UserError(f"'{arg}' is not a drill kind — use one of {', '.join(CATEGORIES)}, "
                         f"or 'skill' with one of {', '.join(SKILLS)}.")
     done = _drilled(ctx, team, member)
-    current = rounds.current(ctx, team)
-    if current is not None:
-        done.add(current.prompt_id)
     prompt, why = None, ""
     if not arg:
         prompt, why = _for_weakest(ctx, team, member, done)
-    prompt = prompt or rounds.pick_prompt(ctx, team, category=arg or None, exclude=done)
+    prompt = prompt or rounds.pick_private(ctx, team, done, category=arg or None)
+    if prompt is None:
+        raise UserError("Every case of that kind is scheduled for the team's coming practice days — "
+                        "try another kind, or a skill drill.")
     drill = Drill(team_id=team.id, member_id=member.id, kind="case", content_id=prompt.id, started_at=ctx.now(),
                   expires_at=ctx.now() + timedelta(minutes=2 * prompt.time_box_minutes))
     ctx.session.add(drill)
@@ -98,7 +101,8 @@ def _for_weakest(ctx: Ctx, team: Team, member: Member, done: set[str]) -> tuple[
     if weak is None:
         return None, ""
     dim, avg = weak
-    pool = [p for p in rounds.available_prompts(ctx, team) if dim.id in p.skills and p.id not in done]
+    avoid = done | rounds.off_limits(ctx, team)
+    pool = [p for p in rounds.available_prompts(ctx, team) if dim.id in p.skills and p.id not in avoid]
     if not pool:
         return None, ""
     chosen = _spread(member, pool)
@@ -125,7 +129,9 @@ def _start_mock(ctx: Ctx, team: Team, member: Member, note: str) -> Reply:
     stages = ctx.library.frameworks.clarity
     total = sum(st.minutes for st in stages)
     done = _drilled(ctx, team, member)
-    prompt = rounds.pick_prompt(ctx, team, category="design", exclude=done)
+    prompt = rounds.pick_private(ctx, team, done, category="design") or rounds.pick_private(ctx, team, done)
+    if prompt is None:
+        raise UserError("Every case is scheduled for the team's coming practice days — try a skill drill.")
     drill = Drill(team_id=team.id, member_id=member.id, kind="mock", content_id=prompt.id, started_at=ctx.now(),
                   expires_at=ctx.now() + timedelta(minutes=2 * total), stage_started_at=ctx.now(), stage_seconds=[])
     ctx.session.add(drill)

@@ -14,6 +14,7 @@ from sqlmodel import func, select
 from bot import calibration
 from bot.content import DIMENSIONS, Rubric
 from bot.context import Ctx, UserError
+from bot.messages import plural
 from bot.rubric import weighted
 from bot.store.models import Answer, Member, PracticeDay, Round, Team, Vote
 from bot.streaks import compute as compute_streak
@@ -68,8 +69,8 @@ def by_score(ctx: Ctx, team: Team, rubric: Rubric, period: str, limit: int = 10)
     for member_id, n, avgs in ranked:
         raw = weighted(dict(zip(DIMENSIONS, (float(a) for a in avgs), strict=False)), rubric)
         score = calibration.adjust(raw, offsets.get(member_id, ()))
-        rows.append(Row(member_id, members[member_id].display_name, round(score, 2), f"{n} votes, calibrated"))
-    rows.sort(key=lambda r: (-r.value, r.name))
+        rows.append(Row(member_id, members[member_id].display_name, round(score, 2), f"{plural(n, 'vote')}, calibrated"))
+    rows.sort(key=lambda r: (-r.value, r.name.casefold()))
     return rows[:limit]
 
 
@@ -92,7 +93,9 @@ def by_streak(ctx: Ctx, team: Team, period: str, limit: int = 10) -> list[Row]:
         if in_period == 0:
             continue
         value = info.current if period != "all" else info.longest
+        if value == 0:
+            continue  # a broken streak is not a place on the board
         label = "current streak" if period != "all" else "longest streak"
-        rows.append(Row(m.id, m.display_name, value, f"{label} · {in_period} practice day{'s' if in_period != 1 else ''}"))
-    rows.sort(key=lambda r: (-r.value, r.name))
+        rows.append(Row(m.id, m.display_name, value, f"{label} · {plural(in_period, 'practice day')}"))
+    rows.sort(key=lambda r: (-r.value, r.name.casefold()))
     return rows[:limit]

@@ -8,7 +8,7 @@ from sqlmodel import delete, or_, select
 from bot.content import DIMENSIONS, STEPS
 from bot.context import Ctx, UserError
 from bot.localtime import parse_hhmm
-from bot.messages import Attachment, Button, Message, Reply
+from bot.messages import Attachment, Button, Message, Reply, plural
 from bot.store.models import (
     Answer,
     Drill,
@@ -60,8 +60,8 @@ def export(ctx: Ctx, team: Team, member: Member) -> Reply:
     }
     body = json.dumps(data, indent=2, ensure_ascii=False).encode()
     return Reply(messages=(Message("Your sensebot data",
-                                   f"{len(data['answers'])} answers, {len(data['votes_given'])} votes given, "
-                                   f"{len(data['practice_days'])} practice days."),),
+                                   f"{plural(len(data['answers']), 'answer')}, {plural(len(data['votes_given']), 'vote')} given, "
+                                   f"{plural(len(data['practice_days']), 'practice day')}."),),
                  attachment=Attachment(f"sensebot-export-{member.user_id}.json", body))
 
 

@@ -154,3 +154,13 @@ class Reply:
 
     def plain(self) -> str:
         return "\n\n".join(m.plain() for m in self.messages)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 day', '2 days', '0 days' ('1 person', '3 people' with `many`): the one pluralisation rule."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def ranks(values: list[float]) -> list[int]:
+    """Competition ranks of values sorted best first: ties share a rank (1, 1, 3)."""
+    return [1 + sum(1 for w in values if w > v) for v in values]

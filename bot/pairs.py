@@ -94,7 +94,7 @@ def weekly(ctx: Ctx, team: Team, monday: date) -> int:
     used = {p.prompt_id for p in ctx.session.exec(select(MockPair).where(MockPair.team_id == team.id))}
     made = 0
     for g in group(ids, last, seed=f"{team.id}:{week}"):
-        prompt = rounds.pick_prompt(ctx, team, exclude=used)
+        prompt = rounds.pick_private(ctx, team, used) or rounds.pick_prompt(ctx, team, exclude=used)
         used.add(prompt.id)
         pair = MockPair(team_id=team.id, week=week, member_ids=g, prompt_id=prompt.id, created_at=ctx.now())
         ctx.session.add(pair)

@@ -40,14 +40,14 @@ from bot.events import (
     ThreadReply,
     Who,
 )
-from bot.messages import Button, Message, Reply, Section
+from bot.messages import Button, Message, Reply, Section, plural, ranks
 from bot.ports import Clock
 from bot.store.db import Database
 from bot.store.models import Member, ProcessedEvent, Team
 
 log = logging.getLogger(__name__)
 
-ADMIN_COMMANDS = ("setup", "pause", "resume", "skip", "set", "status")
+ADMIN_COMMANDS = ("setup", "pause", "resume", "skip", "unskip", "set", "status")
 
 HELP = [
     ("today", "today's case, its deadlines and your answer"),
@@ -71,6 +71,7 @@ ADMIN_HELP = [
     ("setup #channel HH:MM Area/City [mon-fri]", "where and when the daily case is posted"),
     ("pause | resume", "stop or restart daily prompts"),
     ("skip YYYY-MM-DD", "no practice that day (streaks won't break)"),
+    ("unskip YYYY-MM-DD", "undo a skip: practice that day after all"),
     ("set <name> <value>", "reveal, pass-bar, answer-window, vote-window, reminder-at, grace, min-votes, reviewers, retention-days"),
     ("status", "settings, next steps, delivery problems and recent admin actions"),
 ]
@@ -117,14 +118,28 @@ class Practice:
             return day.run_due(ctx, team) if team is not None else []
 
     def housekeeping(self) -> list[int]:
-        """Retention for every team, then deletion of teams removed past the grace period."""
+        """Retention for every team, then deletion of teams removed past the grace period; returns the
+        purged teams' ids. Each team runs in its own transaction, so one team's bad setting or row is
+        logged and rolled back while every other team's cleanup goes on."""
         from bot import retention
 
-        def run(ctx: Ctx) -> list[int]:
-            for team in ctx.session.exec(select(Team).where(Team.removed_at.is_(None))):
-                retention.apply(ctx, team)
-            return retention.purge_removed(ctx)
-        return self.with_ctx(run)
+        active = self.with_ctx(lambda ctx: list(ctx.session.exec(select(Team.id).where(Team.removed_at.is_(None)))))
+        for team_id in active:
+            self._for_team(team_id, "retention", retention.apply)
+        return [team_id for team_id in self.with_ctx(retention.removed_past_grace)
+                if self._for_team(team_id, "purge", retention.purge)]
+
+    def _for_team(self, team_id: int, what: str, fn: Callable[[Ctx, Team], object]) -> bool:
+        """Run `fn` for one team in its own transaction; False (logged) if it failed."""
+        try:
+            with self.db.transaction() as session:
+                team = session.get(Team, team_id)
+                if team is not None:
+                    fn(Ctx(session, self.clock, self.library), team)
+            return team is not None
+        except Exception:
+            log.exception("team %s: %s failed; the other teams go on, the next sweep retries", team_id, what)
+            return False
 
     def home(self, who: Who) -> Message:
         """A member's overview (Slack's App Home): streak, scores per dimension, next prompt, settings."""
@@ -135,7 +150,7 @@ class Practice:
             mine = progress.report(ctx, team, member, with_chart=False).messages[0]
             nxt = next((s for s in day.upcoming(ctx, team) if s.name == "open"), None)
             rnd = rounds.current(ctx, team)
-            sections = [Section("Streak", f"🔥 {info.current} days (longest {info.longest})")]
+            sections = [Section("Streak", f"🔥 {plural(info.current, 'day')} (longest {info.longest})")]
             sections += list(mine.sections) or [Section("Scores", mine.text)]
             sections.append(Section("Next prompt", teams.when(nxt.due, team) if nxt else "not scheduled — an admin runs setup"))
             if rnd is not None and rnd.phase == "voting":
@@ -225,8 +240,8 @@ class Practice:
         if name == "streak":
             info = streaks.streak(ctx, team, member)
             nxt = next((m for m in streaks.MILESTONES if m > info.current), None)
-            goal = f" Next milestone: {nxt} days." if nxt else ""
-            return Reply.note(f"🔥 {info.current}-day streak", f"Longest: {info.longest} days · {info.days} practice days in all.{goal}")
+            goal = f" Next milestone: {plural(nxt, 'day')}." if nxt else ""
+            return Reply.note(f"🔥 {info.current}-day streak", f"Longest: {plural(info.longest, 'day')} · {plural(info.days, 'practice day')} in all.{goal}")
         if name == "leaderboard":
             return self._leaderboard(ctx, team, member, args)
         if name == "progress":
@@ -250,7 +265,9 @@ class Practice:
         if name in ("pause", "resume"):
             return Reply.note("Paused" if name == "pause" else "Resumed", teams.pause(ctx, team, who.user_id, name == "pause"), private=False)
         if name == "skip":
-            return Reply.note("Skipping a day", teams.skip(ctx, team, who.user_id, args), private=False)
+            return Reply.note("Skipping a day", schedule.skip(ctx, team, who.user_id, args), private=False)
+        if name == "unskip":
+            return Reply.note("Practice is back on", schedule.unskip(ctx, team, who.user_id, args), private=False)
         if name == "set":
             return Reply.note("Setting changed", teams.set_option(ctx, team, who.user_id, args))
         return self._status(ctx, team)
@@ -387,13 +404,14 @@ class Practice:
         sections = []
         if "streak" not in words:
             rows = leaderboard.by_score(ctx, team, ctx.library.rubric, period)
-            sections.append(Section(f"Average weighted score (min {team.min_votes} votes)",
-                                    "\n".join(f"{i}. {r.name} — {r.value:.2f} ({r.detail})" for i, r in enumerate(rows, 1))
+            sections.append(Section(f"Average weighted score (min {plural(team.min_votes, 'vote')})",
+                                    "\n".join(f"{i}. {r.name} — {r.value:.2f} ({r.detail})"
+                                              for i, r in zip(ranks([r.value for r in rows]), rows, strict=True))
                                     or "Nobody has enough votes yet."))
         if "score" not in words:
             rows = leaderboard.by_streak(ctx, team, period)
-            sections.append(Section("Streaks", "\n".join(f"{i}. {r.name} — {int(r.value)} days ({r.detail})"
-                                                         for i, r in enumerate(rows, 1)) or "No practice yet."))
+            sections.append(Section("Streaks", "\n".join(f"{i}. {r.name} — {plural(int(r.value), 'day')} ({r.detail})"
+                                                         for i, r in zip(ranks([r.value for r in rows]), rows, strict=True)) or "No practice yet."))
         return Reply(messages=(Message(f"Leaderboard — {label}", sections=tuple(sections), user_text=True,
                                        footer="Hide yourself with: leaderboard hide"),), private=False)
 

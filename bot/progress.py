@@ -6,7 +6,7 @@ from sqlmodel import select
 from bot import charts, streaks
 from bot.content import DIMENSIONS, Dimension
 from bot.context import Ctx
-from bot.messages import Attachment, Message, Reply, Section
+from bot.messages import Attachment, Message, Reply, Section, plural
 from bot.rubric import averages, weakest, weighted
 from bot.store.models import Answer, Member, PracticeDay, Round, Team, Vote
 from bot.teams import today
@@ -48,7 +48,7 @@ def report(ctx: Ctx, team: Team, member: Member, *, with_chart: bool = True) -> 
     info = streaks.streak(ctx, team, member)
     rated = rated_answers(ctx, team, member)
     if not rated:
-        return Reply.note("Your progress", f"{len(answered)} answers so far, none rated yet. "
+        return Reply.note("Your progress", f"{plural(len(answered), 'answer')} so far, none rated yet. "
                                            f"Streak {info.current} (longest {info.longest}). "
                                            "Scores per dimension appear once teammates rate your answers.")
     avg = averages(r.dimensions for r in rated)
@@ -66,6 +66,6 @@ def report(ctx: Ctx, team: Team, member: Member, *, with_chart: bool = True) -> 
         chart = charts.progress_chart(member.display_name or "You", rated, days, today(ctx, team), rubric, team.pass_bar)
         attachment = Attachment(chart.filename, chart.png, "image/png")
         sections.append(Section("Chart", chart.alt))
-    text = (f"{len(answered)} answers, {len(rated)} rated · weighted {weighted(avg, rubric):.2f} / 5 · "
+    text = (f"{plural(len(answered), 'answer')}, {len(rated)} rated · weighted {weighted(avg, rubric):.2f} / 5 · "
             f"streak {info.current}")
     return Reply(messages=(Message("Your progress", text, sections=tuple(sections)),), attachment=attachment)

@@ -35,12 +35,15 @@ def apply(ctx: Ctx, team: Team) -> int:
     return len(ids)
 
 
-def purge_removed(ctx: Ctx) -> list[int]:
-    """Delete every team removed longer ago than the grace period, with all its rows."""
+def removed_past_grace(ctx: Ctx) -> list[int]:
+    """Teams removed longer ago than the grace period: their data is due for deletion."""
     cutoff = ctx.now() - REMOVAL_GRACE
-    gone = list(ctx.session.exec(select(Team).where(Team.removed_at.is_not(None), Team.removed_at < cutoff)))
-    for team in gone:
-        log.info("team %s (%s/%s): removed %s, deleting its data", team.id, team.platform, team.workspace_id,
-                 team.removed_at.date())
-        ctx.session.delete(team)  # rows of every team table go with it (ON DELETE CASCADE)
-    return [t.id for t in gone]
+    return list(ctx.session.exec(select(Team.id).where(Team.removed_at.is_not(None), Team.removed_at < cutoff)))
+
+
+def purge(ctx: Ctx, team: Team) -> None:
+    """Delete a removed team with all its rows."""
+    log.info("team %s (%s/%s): removed %s, deleting its data", team.id, team.platform, team.workspace_id,
+             team.removed_at.date())
+    ctx.session.delete(team)  # rows of every team table go with it (ON DELETE CASCADE)
+

@@ -18,7 +18,7 @@ from sqlmodel import func, select
 
 from bot import outbox
 from bot.context import Ctx
-from bot.messages import Button, Message
+from bot.messages import Button, Message, plural
 from bot.store.models import (
     Answer,
     Member,
@@ -94,7 +94,7 @@ def assign(ctx: Ctx, team: Team, rnd: Round, answers: list[Answer]) -> int:
             continue
         outbox.enqueue(ctx, team, kind="direct", target=member.user_id,
                        dedupe_key=f"round:{rnd.id}:reviews:{reviewer_id}", message=Message(
-                           f"You're a reviewer: {len(answer_ids)} answer{'s' if len(answer_ids) != 1 else ''} to rate",
+                           f"You're a reviewer: {plural(len(answer_ids), 'answer')} to rate",
                            f"Please rate {numbers(answer_ids)} on the rubric by "
                            f"{when(rnd.vote_deadline, team)}. You're welcome to rate the others too.",
                            buttons=_rate_buttons(answer_ids)))

@@ -15,9 +15,11 @@ from bot import calibration, outbox, results, reviewers, streaks
 from bot.content import CATEGORIES, CATEGORY_NAMES, STEPS, Prompt
 from bot.context import Ctx, UserError
 from bot.localtime import as_utc, local_date, local_wall_to_utc, parse_hhmm
-from bot.messages import Button, Message, Section
+from bot.messages import Button, Message, Section, plural, ranks
 from bot.store.models import Answer, Member, Round, Team
-from bot.teams import members_by_id, when, zone
+from bot.teams import is_practice_day, members_by_id, today, when, zone
+
+COMING_DAYS = 7  # how far ahead private practice leaves the daily cases alone
 
 
 def available_prompts(ctx: Ctx, team: Team) -> list[Prompt]:
@@ -35,9 +37,17 @@ def _pack_of(p: Prompt) -> str:
 
 def pick_prompt(ctx: Ctx, team: Team, category: str | None = None, exclude: set[str] | None = None) -> Prompt:
     """No repeat until the packs are used up; rotate categories; spread teams over the library."""
-    prompts = available_prompts(ctx, team)
-    history = list(ctx.session.exec(
+    return _choose(team, available_prompts(ctx, team), _history(ctx, team), category, exclude)
+
+
+def _history(ctx: Ctx, team: Team) -> list[str]:
+    return list(ctx.session.exec(
         select(Round.prompt_id).where(Round.team_id == team.id).order_by(Round.opened_at, Round.id)))
+
+
+def _choose(team: Team, prompts: list[Prompt], history: list[str], category: str | None,
+            exclude: set[str] | None) -> Prompt:
+    """The daily picker's rule over a given history: pure, so it can look ahead (see coming_picks)."""
     uses = Counter(history)
     by_id = {p.id: p for p in prompts}
     if category:
@@ -55,6 +65,41 @@ def pick_prompt(ctx: Ctx, team: Team, category: str | None = None, exclude: set[
     least = min(uses[p.id] for p in pool)
     pool = [p for p in pool if uses[p.id] == least]
     return min(pool, key=lambda p: hashlib.sha256(f"{team.id}:{p.id}".encode()).hexdigest())
+
+
+def coming_picks(ctx: Ctx, team: Team, days: int = COMING_DAYS) -> list[Prompt]:
+    """The cases the daily picker will post on the team's practice days of the next `days` days (those
+    without a round yet), in order, without side effects."""
+    start = today(ctx, team)
+    count = sum(1 for i in range(days + 1) if is_practice_day(team, start + timedelta(days=i))
+                and for_date(ctx, team, start + timedelta(days=i)) is None)
+    prompts, history, picks = available_prompts(ctx, team), _history(ctx, team), []
+    for _ in range(count):
+        picks.append(_choose(team, prompts, history, None, None))
+        history.append(picks[-1].id)
+    return picks
+
+
+def off_limits(ctx: Ctx, team: Team) -> set[str]:
+    """Cases private practice must not hand out: the open round's and the coming practice days'."""
+    reserved = {p.id for p in coming_picks(ctx, team)}
+    if (rnd := current(ctx, team)) is not None:
+        reserved.add(rnd.prompt_id)
+    return reserved
+
+
+def pick_private(ctx: Ctx, team: Team, done: set[str], category: str | None = None,
+                 among: list[Prompt] | None = None) -> Prompt | None:
+    """A case for private practice (a drill, a mock pair): never the open round's nor a coming practice
+    day's — its model outline would spoil that day — and not one in `done` while others are left."""
+    reserved = off_limits(ctx, team)
+    pool = [p for p in (among if among is not None else available_prompts(ctx, team))
+            if not category or p.category == category]
+    for avoid in (reserved | done, reserved):
+        allowed = [p for p in pool if p.id not in avoid]
+        if allowed:
+            return _choose(team, allowed, _history(ctx, team), category, None)
+    return None
 
 
 def timeline(team: Team, day: date, opens: datetime | None = None) -> tuple:
@@ -204,7 +249,7 @@ def reveal(ctx: Ctx, team: Team, rnd: Round) -> None:
     names = members_by_id(ctx, team)
     outbox.enqueue(ctx, team, target=rnd.channel_id, dedupe_key=f"round:{rnd.id}:reveal",
                    thread_of=rnd.prompt_outbox_id, message=Message(
-                       f"Voting is open: {len(answers)} answer{'s' if len(answers) != 1 else ''}",
+                       f"Voting is open: {plural(len(answers), 'answer')}",
                        f"Rate each answer on the five rubric dimensions until {when(rnd.vote_deadline, team)}. "
                        "You can't rate your own; rating again replaces your vote."))
     for a in answers:
@@ -235,14 +280,15 @@ def close(ctx: Ctx, team: Team, rnd: Round) -> None:
 def results_message(ctx: Ctx, team: Team, rnd: Round, prompt: Prompt | None, res: results.Results) -> Message:
     rubric = ctx.library.rubric
     lines = []
-    for i, e in enumerate(res.entries, 1):
+    places = ranks([e.ranked_by if e.ranked_by is not None else float("-inf") for e in res.entries])
+    for i, e in zip(places, res.entries, strict=True):
         if e.score is None:
             lines.append(f"{i}. {e.name} — no votes yet")
         else:
             mark = "✅ pass" if e.passed else "❌ below bar"
             shown = f"{e.calibrated:.2f} calibrated (raw {e.score:.2f})" if e.calibrated is not None else f"{e.score:.2f}"
             wide = " ⚠️ raters disagree" if res.agreement and e.answer_id in res.agreement.wide() else ""
-            lines.append(f"{i}. {e.name} — {shown} {mark} ({e.votes} vote{'s' if e.votes != 1 else ''}){wide}")
+            lines.append(f"{i}. {e.name} — {shown} {mark} ({plural(e.votes, 'vote')}){wide}")
     sections = [Section("Ranking", "\n".join(lines) or "No answers.")]
     if res.agreement is not None and res.votes:
         sections.append(Section("How much raters agreed", res.agreement.sentence() + (
@@ -254,7 +300,7 @@ def results_message(ctx: Ctx, team: Team, rnd: Round, prompt: Prompt | None, res
     if prompt is not None:
         sections.append(Section("Model outline", outline_text(prompt)))
     return Message(f"Results: {prompt.title if prompt else rnd.prompt_id}",
-                   f"Pass bar {team.pass_bar:.2f} / 5 · {res.votes} vote{'s' if res.votes != 1 else ''} cast.",
+                   f"Pass bar {team.pass_bar:.2f} / 5 · {plural(res.votes, 'vote')} cast.",
                    sections=tuple(sections), user_text=True)
 
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot import rounds
-from bot.context import Ctx
-from bot.localtime import as_utc, local_date
+from bot.context import Ctx, UserError
+from bot.localtime import as_utc, local_date, parse_date
 from bot.store.models import Team
-from bot.teams import is_practice_day, today, when, zone
+from bot.teams import audit, is_practice_day, today, when, zone
 
 
 @dataclass(frozen=True)
@@ -107,3 +107,39 @@ def change(ctx: Ctx, team: Team, apply: Callable[[], str]) -> str:
                     "the new schedule starts the practice day after.")
         team.held_open_at, team.held_open_date = None, None
     return reply
+
+
+def _date_arg(usage: str, args: tuple[str, ...]) -> date:
+    if not args:
+        raise UserError(usage)
+    try:
+        return parse_date(args[0])
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def skip(ctx: Ctx, team: Team, actor: str, args: tuple[str, ...]) -> str:
+    """`skip YYYY-MM-DD`: no practice that day. Refused once that day's case is out: its members
+    may already have answered, and a skip that leaves a round running would stop its nudges silently."""
+    day = _date_arg("Usage: skip YYYY-MM-DD — e.g. skip 2026-12-24", args)
+    if day < today(ctx, team):
+        raise UserError(f"{day.isoformat()} is already past; pick today or a later date.")
+    rnd = rounds.for_date(ctx, team, day)
+    if rnd is not None:
+        raise UserError(f"The case of {day:%A %d %B} is already out (answers close {when(rnd.answer_deadline, team)}), "
+                        "so that day can't be skipped any more — pause stops the prompts after it.")
+    team.skip_dates = sorted(set(team.skip_dates or []) | {day.isoformat()})
+    audit(ctx, team, actor, "skip", day.isoformat())
+    return f"No practice on {day:%A %d %B %Y}; streaks won't break that day. Undo with: unskip {day.isoformat()}"
+
+
+def unskip(ctx: Ctx, team: Team, actor: str, args: tuple[str, ...]) -> str:
+    """`unskip YYYY-MM-DD`: practice again on a day that was skipped."""
+    day = _date_arg("Usage: unskip YYYY-MM-DD — e.g. unskip 2026-12-24", args)
+    if day.isoformat() not in (team.skip_dates or []):
+        raise UserError(f"{day:%A %d %B %Y} isn't a skipped day, so there's nothing to undo.")
+    team.skip_dates = [d for d in team.skip_dates if d != day.isoformat()]
+    audit(ctx, team, actor, "unskip", day.isoformat())
+    nxt = next_opening(ctx, team) if not team.paused else None
+    then = f" The next case goes out {when(nxt.due, team)}." if nxt else ""
+    return f"Practice is back on for {day:%A %d %B %Y}.{then}"

@@ -5,6 +5,7 @@ and streaks both ask it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,6 @@ from bot.events import Who
 from bot.localtime import (
     format_weekdays,
     local_date,
-    parse_date,
     parse_hhmm,
     parse_timezone,
     parse_weekdays,
@@ -132,60 +132,59 @@ def pause(ctx: Ctx, team: Team, actor: str, paused: bool) -> str:
     return "Paused: no prompts until someone runs resume." if paused else "Resumed: the next prompt goes out on schedule."
 
 
-def skip(ctx: Ctx, team: Team, actor: str, args: tuple[str, ...]) -> str:
-    if not args:
-        raise UserError("Usage: skip YYYY-MM-DD — e.g. skip 2026-12-24")
-    try:
-        day = parse_date(args[0])
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    if day < today(ctx, team):
-        raise UserError(f"{day.isoformat()} is already past; pick today or a later date.")
-    dates = sorted(set(team.skip_dates or []) | {day.isoformat()})
-    team.skip_dates = dates
-    audit(ctx, team, actor, "skip", day.isoformat())
-    return f"No practice on {day:%A %d %B %Y}; streaks won't break that day."
+@dataclass(frozen=True)
+class Setting:
+    """One `set` option: the team attribute, its type and the range a team can sensibly use."""
+
+    attr: str
+    kind: type | tuple[str, ...]
+    low: float = 0
+    high: float = 0
+    unit: str = ""
+    off: bool = False  # 0 means "off" and is allowed below `low`
 
 
-SETTINGS = {
-    "reveal": ("reveal", ("deadline", "immediate")),
-    "pass-bar": ("pass_bar", float),
-    "answer-window": ("answer_minutes", int),
-    "vote-window": ("vote_minutes", int),
-    "reminder-at": ("reminder_minutes", int),
-    "grace": ("grace_minutes", int),
-    "min-votes": ("min_votes", int),
-    "retention-days": ("retention_days", int),
-    "reviewers": ("reviewers", int),
+# The one table of bounds. Windows are minutes after the prompt; a grace below a few minutes
+# would turn a scheduler running a second late into a day without a prompt.
+SETTINGS: dict[str, Setting] = {
+    "reveal": Setting("reveal", ("deadline", "immediate")),
+    "pass-bar": Setting("pass_bar", float, 1, 5, "out of 5"),
+    "answer-window": Setting("answer_minutes", int, 30, 1440, "minutes after the prompt"),
+    "vote-window": Setting("vote_minutes", int, 60, 2880, "minutes after the prompt"),
+    "reminder-at": Setting("reminder_minutes", int, 10, 1440, "minutes after the prompt"),
+    "grace": Setting("grace_minutes", int, 5, 720, "minutes"),
+    "min-votes": Setting("min_votes", int, 1, 20, "votes"),
+    "reviewers": Setting("reviewers", int, 0, 5, "teammates per answer"),
+    "retention-days": Setting("retention_days", int, 7, 3650, "days", off=True),
 }
 
 
+def _bounded(name: str, setting: Setting, raw: str) -> object:
+    """The value of `set <name> <raw>`, or a UserError that names the range."""
+    if isinstance(setting.kind, tuple):
+        if raw not in setting.kind:
+            raise UserError(f"{name} is one of {', '.join(setting.kind)}.")
+        return raw
+    try:
+        value = setting.kind(raw)
+    except ValueError:
+        raise UserError(f"{name} needs a number, not '{raw[:20]}'.") from None
+    if setting.off and value == 0:
+        return None
+    if not setting.low <= value <= setting.high:  # NaN and infinities fail this too
+        low, high = (f"{b:g}" for b in (setting.low, setting.high))
+        off = ", or 0 for off" if setting.off else ""
+        raise UserError(f"{name} goes from {low} to {high} {setting.unit}{off}; '{raw[:20]}' is outside that.")
+    return value
+
+
 def set_option(ctx: Ctx, team: Team, actor: str, args: tuple[str, ...]) -> str:
-    """`set <name> <value>` for the timeline and scoring settings."""
+    """`set <name> <value>` for the timeline and scoring settings, each within its range."""
     if len(args) != 2 or args[0] not in SETTINGS:
         raise UserError("Usage: set <name> <value>, where name is one of " + ", ".join(SETTINGS) + ".")
     name, raw = args
-    attr, kind = SETTINGS[name]
-    if isinstance(kind, tuple):
-        if raw not in kind:
-            raise UserError(f"{name} is one of {', '.join(kind)}.")
-        value: object = raw
-    else:
-        try:
-            value = kind(raw)
-        except ValueError:
-            raise UserError(f"{name} needs a number, not '{raw}'.") from None
-        if attr == "pass_bar" and not 1 <= float(value) <= 5:
-            raise UserError("The pass bar is between 1 and 5, e.g. 4.3.")
-        if attr.endswith("minutes") and not 0 <= int(value) <= 2880:
-            raise UserError(f"{name} is in minutes after the prompt, from 0 to 2880.")
-        if attr in ("min_votes", "retention_days") and int(value) < 0:
-            raise UserError(f"{name} can't be negative.")
-        if attr == "reviewers" and not 0 <= int(value) <= 5:
-            raise UserError("reviewers is how many teammates are asked to rate each answer, from 0 to 5.")
-        if attr == "retention_days" and int(value) == 0:
-            value = None
-    setattr(team, attr, value)
+    setting = SETTINGS[name]
+    setattr(team, setting.attr, _bounded(name, setting, raw))
     if not team.reminder_minutes < team.answer_minutes < team.vote_minutes:
         raise UserError("The reminder must come before the answer deadline, and that before the vote deadline.")
     audit(ctx, team, actor, "set", f"{name}={raw}")

@@ -1,13 +1,27 @@
-"""The console's ChatPort: prints what the bot posts, the way a channel would show it."""
+"""The console's ChatPort: prints what the bot posts, the way a channel would show it.
+
+Members' text reaches a terminal here, so everything printed goes through `clean`: escape
+sequences, NUL and other control characters, and bidirectional overrides (which can make
+text read backwards) are shown as visible placeholders instead of acting on the terminal.
+"""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TextIO
 
 from bot.messages import Chart, Message, Reply
 
 WIDTH = 78
+# C0 controls but tab and newline, DEL, C1 controls; bidi embeddings, overrides and isolates.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SHOWN = {"\x1b": "␛", "\x00": "␀", "\r": "␍"}
+
+
+def clean(text: str) -> str:
+    """Text safe to print to a terminal: unsafe characters become visible placeholders."""
+    return _UNSAFE.sub(lambda m: _SHOWN.get(m.group(0), f"<U+{ord(m.group(0)):04X}>"), text)
 
 
 def save_chart(chart: Chart, folder: str = "sensebot-charts") -> str:
@@ -33,14 +47,14 @@ def render(message: Message) -> str:
         lines.append(f"  (chart saved to {save_chart(message.chart)})")
     if message.footer:
         lines.append(f"  {message.footer}")
-    return "\n".join(lines)
+    return clean("\n".join(lines))
 
 
 def render_reply(reply: Reply, to: str = "you") -> str:
     if not reply.messages:
         return ""
     head = f"── only {to} {'see' if to == 'you' else 'sees'} this ──" if reply.private else "── posted in the channel ──"
-    return "\n".join([head, *(render(m) for m in reply.messages)])
+    return "\n".join([clean(head), *(render(m) for m in reply.messages)])
 
 
 class ConsolePort:
@@ -70,6 +84,6 @@ class ConsolePort:
 
     def direct(self, workspace_id: str, user_id: str, message: Message) -> str:
         self.count += 1
-        print(f"\n{self._stamp()}[direct message to {user_id}]\n{render(message)}", file=self.out)
+        print(f"\n{self._stamp()}[direct message to {clean(user_id)}]\n{render(message)}", file=self.out)
         self.sent.append(("direct", user_id, message, None))
         return f"console-{self.count}"

@@ -124,6 +124,11 @@ def build_tree(client: discord.Client, runtime: DiscordRuntime) -> Tree:
     async def skip(interaction: discord.Interaction, date: str):
         await run(interaction, "skip", date=date)
 
+    @admin.command(name="unskip", description="Undo a skip: practice that day after all")
+    @app_commands.describe(date="YYYY-MM-DD")
+    async def unskip(interaction: discord.Interaction, date: str):
+        await run(interaction, "unskip", date=date)
+
     @admin.command(name="set", description="Change a setting (reveal, pass-bar, windows, reminders, retention)")
     @app_commands.choices(name=[Choice(name=s, value=s) for s in SETTINGS])
     async def set_(interaction: discord.Interaction, name: str, value: str):

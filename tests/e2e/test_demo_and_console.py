@@ -42,3 +42,44 @@ def test_console_fast_forwards_a_day_on_the_scheduler_path(tmp_path):
     text = out.getvalue()
     assert "Today's case:" in text and "Answer saved" in text and "Step 2 of 4" in text
     assert "Results:" in text
+
+
+def console_run(tmp_path, lines: list[str], **kw) -> str:
+    app = build(load({"SENSEBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}), command_prefix="/")
+    feed = iter([*lines, "/quit"])
+    out = io.StringIO()
+    repl.run(app.practice, user="Ada", out=out, read=lambda _prompt: next(feed), **kw)
+    return out.getvalue()
+
+
+def test_item18_console_calibration_buttons_can_be_pressed(tmp_path):
+    text = console_run(tmp_path, [
+        "/setup #practice 09:00 UTC mon-sun", "/next",
+        "/answer I assume developers sending OTP; the goal is fewer failed logins, 20% down in 2 quarters.",
+        "/as Bo", "/wait 9h", "/rate 1", "/press 2", "4", "4", "4", "4", "4", "",
+        "/rate 1", "5", "5", "5", "5", "5", "", "/press 9"])
+    assert "/press 1 = Rate the reference answer, /press 2 = Skip" in text
+    assert "Vote recorded for answer #1" in text
+    assert "Vote updated for answer #1" in text  # the second time straight to the vote: no loop
+    assert text.count("Before your first vote") == 1
+    assert "Usage: /press N" in text
+
+
+def test_item18_console_admins_are_you_and_those_named_with_admin(tmp_path):
+    text = console_run(tmp_path, ["/as Bo", "/pause", "/as Cy", "/pause"], admins=("cy",))
+    assert "Only workspace admins can run pause" in text
+    assert "(you are now Cy, an admin)" in text and "Paused: no prompts" in text
+
+
+def test_item18_console_prints_no_raw_escapes_nul_or_bidi_overrides(tmp_path):
+    text = console_run(tmp_path, [
+        "/setup #practice 09:00 UTC mon-sun", "/next",
+        "/answer I assume developers\x1b[2J sending OTP\x00 to\u202e users; goal fewer failures by 20% in 2 quarters.",
+        "/as \x1b]0;pwned\x07Eve", "/wait 9h"])
+    assert "\x1b" not in text and "\x00" not in text and "\u202e" not in text and "\x07" not in text
+    assert "␛]0;pwned<U+0007>Eve" in text
+
+
+def test_item18_console_clock_follows_the_timezone_setup_sets(tmp_path):
+    text = console_run(tmp_path, ["/setup #practice 09:00 Asia/Tokyo mon-sun", "/wait 1m"])
+    assert " JST)" in text.splitlines()[-1] or "JST" in text.split("(it is now")[-1]
