@@ -17,10 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlmodel import select
+
 from bot import rounds
 from bot.context import Ctx, UserError
 from bot.localtime import as_utc, local_date, parse_date
-from bot.store.models import Team
+from bot.store.models import Round, Team
 from bot.teams import audit, is_practice_day, today, when, zone
 
 
@@ -51,15 +53,9 @@ def open_step(ctx: Ctx, team: Team, day: date) -> Step | None:
         return None
     # After a timezone change an earlier round can carry this date as announced in the old zone;
     # its open step is recorded under the plain key, so this opening gets its own.
-    taken = last is not None and any(r.local_date == day for r in _recent(ctx, team, day))
+    taken = last is not None and ctx.session.exec(
+        select(Round.id).where(Round.team_id == team.id, Round.local_date == day)).first() is not None
     return Step(f"{day}:open@{team.timezone}" if taken else f"{day}:open", "open", due, day)
-
-
-def _recent(ctx: Ctx, team: Team, day: date) -> list:
-    from sqlmodel import select
-
-    from bot.store.models import Round
-    return list(ctx.session.exec(select(Round).where(Round.team_id == team.id, Round.local_date == day)))
 
 
 def next_opening(ctx: Ctx, team: Team, horizon_days: int = 8) -> Step | None:
