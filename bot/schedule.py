@@ -74,7 +74,7 @@ def projected_steps(team: Team, opening: Step) -> list[Step]:
             for name, at in rounds.planned_steps(team, opening.due).items() if name != "open"]
 
 
-def round_steps(team: Team, rnd) -> list[Step]:
+def round_steps(team: Team, rnd: Round) -> list[Step]:
     """A round's own nudges and reminder, at the instants it was announced with, in time order."""
     return sorted((Step(f"{rnd.local_date}#{rnd.id}:{name}", name, at, rnd.local_date)
                    for name, at in rounds.step_times(team, rnd).items() if name != "open"), key=lambda s: s.due)
