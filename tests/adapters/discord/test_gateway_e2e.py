@@ -35,7 +35,7 @@ def fake():
 
 
 def start(app) -> DiscordRuntime:
-    rt = DiscordRuntime(app, guild_ready_timeout=0.1).start_background()
+    rt = DiscordRuntime(app, guild_ready_timeout=0.1, defer_after=600.0).start_background()
     assert rt.ready.wait(15), f"client never became ready: {rt.error!r}"
     return rt
 
