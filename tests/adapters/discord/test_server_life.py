@@ -132,23 +132,27 @@ def test_12_a_dm_button_naming_a_server_the_member_is_not_in_is_refused(tmp_path
 # ------------------------------------------------------------------ 13: rating a mock partner with a comment
 
 
+async def _paired(h: Harness) -> str:
+    """Ada and Ben, members of a set-up server, paired last week; the value of Ada's "rate Ben" button."""
+    await h.setup_team()
+    await h.interact(h.p.slash("streak", user_id=ADA))
+    await h.interact(h.p.slash("streak", user_id=BEN, name="Ben"))
+    with h.app.db.transaction() as s:
+        team = s.exec(select(Team)).one()
+        ada = s.exec(select(Member).where(Member.user_id == str(ADA))).one()
+        ben = s.exec(select(Member).where(Member.user_id == str(BEN))).one()
+        pair = MockPair(team_id=team.id, week="2026-W47", member_ids=[ada.id, ben.id], prompt_id="x",
+                        created_at=h.clock.now())
+        s.add(pair)
+        s.flush()
+        return f"{pair.id}%3A{ben.id}"
+
+
 def test_13_rating_a_mock_partner_carries_the_scores_and_the_comment_in_one_dm(tmp_path, clock, library):
     async def scenario():
         async with Harness(tmp_path, clock, library) as h:
-            await h.setup_team()
-            await h.interact(h.p.slash("pairs", [h.p.option("state", "on")], user_id=ADA))
-            await h.interact(h.p.slash("pairs", [h.p.option("state", "on")], user_id=BEN, name="Ben"))
-            with h.app.db.transaction() as s:
-                team = s.exec(select(Team)).one()
-                ada = s.exec(select(Member).where(Member.user_id == str(ADA))).one()
-                ben = s.exec(select(Member).where(Member.user_id == str(BEN))).one()
-                pair = MockPair(team_id=team.id, week="2026-W47", member_ids=[ada.id, ben.id], prompt_id="x",
-                                created_at=clock.now())
-                s.add(pair)
-                s.flush()
-                value = f"{pair.id}:{ben.id}"
-            gid = h.api.guild_id
-            form = await h.interact(_dm_button(h, f"sb:mock_rate:{value.replace(':', '%3A')}:g{gid}", ADA))
+            value = await _paired(h)
+            form = await h.interact(_dm_button(h, f"sb:mock_rate:{value}:g{h.api.guild_id}", ADA))
             assert form["type"] == 9
             selects = [c["component"]["custom_id"] for c in form["data"]["components"] if c["type"] == 18]
             assert len(form["data"]["components"]) <= 5 and "comment" not in selects
@@ -176,18 +180,7 @@ def test_13_rating_a_mock_partner_carries_the_scores_and_the_comment_in_one_dm(t
 def test_13_without_the_comment_the_partner_still_gets_the_rating(tmp_path, clock, library):
     async def scenario():
         async with Harness(tmp_path, clock, library) as h:
-            await h.setup_team()
-            await h.interact(h.p.slash("streak", user_id=ADA))
-            await h.interact(h.p.slash("streak", user_id=BEN, name="Ben"))
-            with h.app.db.transaction() as s:
-                team = s.exec(select(Team)).one()
-                ada = s.exec(select(Member).where(Member.user_id == str(ADA))).one()
-                ben = s.exec(select(Member).where(Member.user_id == str(BEN))).one()
-                pair = MockPair(team_id=team.id, week="2026-W47", member_ids=[ada.id, ben.id], prompt_id="x",
-                                created_at=clock.now())
-                s.add(pair)
-                s.flush()
-                value = f"{pair.id}%3A{ben.id}"
+            value = await _paired(h)
             form = await h.interact(_pressed(h, f"sb:mock_rate:{value}", ADA))
             selects = [c["component"]["custom_id"] for c in form["data"]["components"] if c["type"] == 18]
             await h.interact(h.p.modal_submit(form["data"]["custom_id"], {d: ["3"] for d in selects}, user_id=ADA))
@@ -407,8 +400,6 @@ def test_22_member_names_in_public_results_are_not_markdown(tmp_path, clock, lib
             assert nitro not in text and r"\[Free Nitro\](https://evil.example)" in text
             assert r"\*\*x\*\*" in text
     run(scenario())
-
-
 
 
 # ------------------------------------------------------------------ 17: a message that fails partway
