@@ -91,15 +91,16 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=ids.BUTTO
     """
 
     def __init__(self, action: str, value: str = "", guild: str | None = None, *, label: str = "…",
-                 style: discord.ButtonStyle = discord.ButtonStyle.secondary):
+                 style: discord.ButtonStyle = discord.ButtonStyle.secondary, custom_id: str | None = None):
         super().__init__(discord.ui.Button(label=fit(label, BUTTON_LABEL) or "…", style=style,
-                                           custom_id=ids.button_id(action, value, guild)))
+                                           custom_id=custom_id or ids.button_id(action, value, guild)))
         self.action, self.value, self.guild = action, value, guild
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match, /):
+        # keeps the id as pressed: re-encoding an old id with stray '%' could outgrow 100 characters and fail
         action, value, guild = ids.parse_button(item.custom_id)
-        return cls(action, value, guild, label=item.label or "…", style=item.style)
+        return cls(action, value, guild, label=item.label or "…", style=item.style, custom_id=item.custom_id)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         handler = getattr(interaction.client, "sensebot", None)
