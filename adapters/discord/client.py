@@ -332,7 +332,7 @@ class DiscordRuntime:
         if workspace is None:
             return await self._note(interaction, NO_SERVER)
         event = translate.command(self._who(interaction, workspace), name, **options)
-        if name == "setup" and event.who.is_admin and event.args:
+        if name == "setup" and event.who.is_admin and event.args and event.args[0].isdigit():
             problem = await self._cannot_post(interaction, int(event.args[0]))
             if problem:
                 return await self._note(interaction, problem)
@@ -515,11 +515,11 @@ class DiscordRuntime:
 
     async def _send_reply_dm(self, user_id: int, reply: Reply, workspace: str) -> None:
         try:
-            channel = await self.client.create_dm(discord.Object(user_id))
+            channel_id = await self.port.dm_channel(user_id)
         except discord.HTTPException as exc:
             log.info("could not open a DM with %s: %s", user_id, exc.code)
             return
-        await self._send_reply(channel.id, reply, workspace)
+        await self._send_reply(channel_id, reply, workspace)
 
 
 # -------------------------------------------------------------------- the CLI

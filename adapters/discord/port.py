@@ -157,13 +157,18 @@ class DiscordPort:
         return parent_message
 
     async def _direct(self, workspace_id: str, user_id: str, message: Message, progress: Progress | None = None) -> str:
-        uid = translate.snowflake(user_id, "user")
-        channel_id = self._dms.get(uid)
-        if channel_id is None:
-            data = await self.runtime.client.http.start_private_message(uid)
-            channel_id = self._dms[uid] = int(data["id"])
+        channel_id = await self.dm_channel(translate.snowflake(user_id, "user"))
         # buttons in a DM carry the server, which Discord doesn't send with DM interactions
         return await self.send(channel_id, message, guild=workspace_id, progress=progress)
+
+    async def dm_channel(self, user_id: int) -> int:
+        """The DM channel with a user, opened once per process: the one cache for the outbox's DMs and
+        for private replies to thread messages (the client's own create_dm cache is not used)."""
+        channel_id = self._dms.get(user_id)
+        if channel_id is None:
+            data = await self.runtime.client.http.start_private_message(user_id)
+            channel_id = self._dms[user_id] = int(data["id"])
+        return channel_id
 
     async def send(self, channel_id: int, message: Message, guild: str | None = None,
                    progress: Progress | None = None) -> str:

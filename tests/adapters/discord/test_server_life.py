@@ -3,6 +3,7 @@ outlive their server, members open their own threads, admins pick channels sense
 and nicknames carry markdown. Each test names the item it covers."""
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -449,4 +450,18 @@ def test_18_an_answer_step_of_only_whitespace_never_blanks_the_revealed_answer(t
             await h.run_due()
             shown = h.message_with("sb:rate:")  # revealed, with its Rate button
             assert [f["name"] for e in shown["embeds"] for f in e.get("fields", [])] == ["Segment", "Score"]
+    run(scenario())
+
+
+# ------------------------------------------------------------------ the adapter's shape: one DM-channel cache
+
+
+def test_private_replies_and_the_outbox_share_one_dm_channel_cache(tmp_path, clock, library):
+    async def scenario():
+        async with Harness(tmp_path, clock, library) as h:
+            thread_id = await _thread_round(h)
+            h.client._connection.parse_message_create(h.p.message_create(thread_id, ADA, "My scope: SMS developers."))
+            await h.wait(lambda: [r for r in h.api.channel_posts() if "Answer saved" in str(r.json)], what="feedback")
+            await asyncio.to_thread(h.runtime.port.direct, str(h.api.guild_id), str(ADA), Message("A reminder"))
+            assert len(h.api.recorded("POST", r"^/users/@me/channels$")) == 1  # the DM channel was opened once
     run(scenario())
