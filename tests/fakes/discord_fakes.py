@@ -641,20 +641,20 @@ class FakeDiscord:
             self.thread.join(5)
             self.loop.close()
 
-    def call(self, coro, timeout: float = 10.0):
+    def call(self, coro, timeout: float = 60.0):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def dispatch(self, t: str, d: dict) -> None:
         self.call(self.gateway.dispatch(t, d))
 
-    def wait_connected(self, timeout: float = 10.0) -> None:
+    def wait_connected(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while not self.gateway.sessions:
             if time.monotonic() > deadline:
                 raise AssertionError("the client never identified with the fake gateway")
             time.sleep(0.01)
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "a request"):
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 60.0, what: str = "a request"):
         deadline = time.monotonic() + timeout
         while True:
             result = predicate()
@@ -665,7 +665,7 @@ class FakeDiscord:
                                      + ", ".join(f"{r.method} {r.path}" for r in self.api.recorded()[-15:]))
             time.sleep(0.01)
 
-    def interact(self, payload: dict, timeout: float = 10.0) -> Recorded:
+    def interact(self, payload: dict, timeout: float = 60.0) -> Recorded:
         """Send INTERACTION_CREATE and wait for the bot's callback for it."""
         self.dispatch("INTERACTION_CREATE", payload)
         return self.wait_for(lambda: self.api.callback_for(payload["id"]), timeout, f"the callback of {payload['data']}")

@@ -80,7 +80,9 @@ class Harness:
         await self.api.stop()
         self.app.db.dispose()
 
-    async def wait(self, predicate, timeout: float = 5.0, what: str = "a request"):
+    async def wait(self, predicate, timeout: float = 60.0, what: str = "a request"):
+        """Poll until `predicate()` holds. The timeout only bounds a hang: generous, so a busy machine
+        never turns a pass into a failure."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:

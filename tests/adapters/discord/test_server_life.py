@@ -39,7 +39,7 @@ def fake():
     f.stop()
 
 
-def _wait(predicate, what: str, timeout: float = 15.0):
+def _wait(predicate, what: str, timeout: float = 60.0):
     """Poll until `predicate()` holds (generous: the machine may be busy; never a speed assertion)."""
     import time
     deadline = time.monotonic() + timeout
@@ -56,7 +56,7 @@ def test_11_rejoining_the_server_through_the_gateway_cancels_the_deletion(fake, 
     app.practice.on_team_change.append(changed.append)
     rt = DiscordRuntime(app, guild_ready_timeout=0.1, defer_after=600.0).start_background()
     try:
-        assert rt.ready.wait(15), f"client never became ready: {rt.error!r}"
+        assert rt.ready.wait(60), f"client never became ready: {rt.error!r}"
         fake.interact(p.slash("sensebot", user_id=ADMIN, permissions=MANAGE_GUILD, **setup_options(p, api.channel_id)))
         gid = str(api.guild_id)
 

@@ -508,7 +508,7 @@ def test_the_token_never_appears_in_debug_logs(debug_log, db, clock, library):
         app = App(settings, db, library, Practice(db, clock, library, default_tz="UTC", command_prefix="/"))
         rt = DiscordRuntime(app, guild_ready_timeout=0.1, defer_after=600.0).start_background()
         try:
-            assert rt.ready.wait(15), f"client never became ready: {rt.error!r}"  # REST login, command sync, gateway
+            assert rt.ready.wait(60), f"client never became ready: {rt.error!r}"  # REST login, command sync, gateway
             reply = fake.interact(p.slash("sensebot", user_id=ADMIN, name="Admin", permissions=MANAGE_GUILD,
                                           **setup_options(p, api.channel_id))).json
             assert "at 09:00 Europe/Berlin" in text_of(reply)
