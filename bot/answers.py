@@ -19,6 +19,7 @@ from bot.teams import when
 
 MAX_FIELD_CHARS = 2900  # inside Slack's 3,000-character input limit
 MAX_ANSWER_CHARS = 100_000  # a 100 KB thread reply is kept whole; anything larger is refused
+ANSWER_WORDS = 12  # after the deadline, a thread reply this long reads as a (late) answer, shorter ones as chat
 
 
 def _visible(text: str) -> bool:
@@ -52,7 +53,10 @@ def submit(ctx: Ctx, team: Team, member: Member, rnd: Round, sections: dict[str,
     if rnd.phase != "answering":
         raise UserError(f"Answers for this round closed at {when(rnd.answer_deadline, team)}. "
                         "Your text was not saved — paste it into a drill to keep practising.")
-    sections = {s: (sections or {}).get(s) or "" for s in STEPS}
+    # a step of only spaces, newlines or zero-width characters is no step: stored empty, so it is never
+    # shown as a blank section
+    sections = {s: text if _visible(text := (sections or {}).get(s) or "") else "" for s in STEPS}
+    free_text = free_text if _visible(free_text) else ""
     for step, text in sections.items():
         if len(text) > MAX_FIELD_CHARS and source == "form":
             raise UserError(f"{step.capitalize()} is {len(text):,} characters; each step takes up to {MAX_FIELD_CHARS:,}.")
@@ -89,6 +93,17 @@ def submit(ctx: Ctx, team: Team, member: Member, rnd: Round, sections: dict[str,
     prompt = ctx.library.prompt(rnd.prompt_id)
     return feedback_reply(ctx, answer, prompt, "Answer saved" if created else "Answer updated",
                           f"You can edit it until {when(rnd.answer_deadline, team)}.", milestone)
+
+
+def late(ctx: Ctx, team: Team, member: Member, rnd: Round, text: str) -> Reply:
+    """A thread reply after the answer deadline. It is not stored. If it reads like an answer, its author
+    is told once per round (a DM through the outbox, keyed per member and round); chat gets nothing."""
+    if len(text.split()) >= ANSWER_WORDS:
+        outbox.enqueue(ctx, team, kind="direct", target=member.user_id, dedupe_key=f"round:{rnd.id}:late:{member.id}",
+                       message=Message("Answers for this round closed",
+                                       f"They closed at {when(rnd.answer_deadline, team)}, so your reply in the thread "
+                                       "was not saved — paste it into a drill to keep practising."))
+    return Reply()
 
 
 def feedback_reply(ctx: Ctx, answer: Answer, prompt: Prompt | None, title: str, text: str,

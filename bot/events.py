@@ -20,6 +20,10 @@ class Who:
     display_name: str = ""
     is_admin: bool = False
     channel_id: str = ""
+    # True when the workspace id came from the person's side (a button or form in a DM carries the
+    # server it was sent for), not from the platform: the core then acts only for an existing team
+    # that wasn't removed and a member it already knows there — it never creates or restores one.
+    claimed: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,9 @@ class FormSubmitted:
     form: str
     values: Mapping[str, str] = field(default_factory=dict)
     meta: Mapping[str, str] = field(default_factory=dict)
+    # True when the platform splits this form over several dialogs and the person has more of it to
+    # fill in (Discord's 5-input modals): what the submission triggers for others may wait for the rest.
+    partial: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_
 from sqlmodel import select
@@ -23,7 +23,7 @@ from sqlmodel import select
 from bot.context import Ctx
 from bot.messages import Message
 from bot.pacing import Bucket, Pacer
-from bot.ports import ChatPort, Clock, DeliveryError
+from bot.ports import ChatPort, Clock, Delivered, DeliveryError
 from bot.store.db import Database
 from bot.store.models import OutboxRow, Round, Team
 
@@ -56,6 +56,36 @@ def enqueue(
     )
     ctx.session.add(row)
     ctx.session.flush()
+    return row
+
+
+def enqueue_latest(
+    ctx: Ctx,
+    team: Team,
+    *,
+    target: str,
+    message: Message,
+    dedupe_key: str,
+    kind: str = "channel",
+    not_before: datetime | None = None,
+) -> OutboxRow:
+    """Queue a message that a later change may still revise (a rating its author completes in a second
+    step). While its row waits unclaimed, the new version replaces it and its send time; once it went
+    out or is being sent, the new version is a row of its own — so the reader gets each version at most
+    once, and never the old one after the new one."""
+    base = f"{team.id}:{dedupe_key}"
+    rows = list(ctx.session.exec(
+        select(OutboxRow).where(or_(OutboxRow.dedupe_key == base, OutboxRow.dedupe_key.startswith(f"{base}:v")))
+        .order_by(OutboxRow.id).with_for_update()))
+    now = ctx.now()
+    at = not_before or now
+    last = rows[-1] if rows else None
+    if last is not None and last.status == "pending" and (last.claimed_until is None or last.claimed_until < now):
+        last.payload, last.next_attempt_at = message.to_json(), at
+        return last
+    row = enqueue(ctx, team, target=target, message=message, kind=kind,
+                  dedupe_key=dedupe_key if not rows else f"{dedupe_key}:v{len(rows) + 1}")
+    row.next_attempt_at = at
     return row
 
 
@@ -159,11 +189,13 @@ class Dispatcher:
         buckets = self._buckets(port, row)
         if buckets:
             self.pacer.acquire(buckets)
+        # an earlier attempt delivered the first posts of a multi-post message: the port resumes after them
+        resume = {"resume": Delivered(row.parts_sent, row.first_part_ref)} if row.parts_sent and row.first_part_ref else {}
         try:
             if row.kind == "direct":
-                ref = port.direct(row.workspace_id, row.target, message)
+                ref = port.direct(row.workspace_id, row.target, message, **resume)
             else:
-                ref = port.post(row.workspace_id, row.target, message, thread_ref=thread_ref)
+                ref = port.post(row.workspace_id, row.target, message, thread_ref=thread_ref, **resume)
         except DeliveryError as exc:
             if buckets and exc.retry_after:
                 self.pacer.block(buckets, exc.retry_after)
@@ -192,6 +224,10 @@ class Dispatcher:
                 fresh.error = error[:500]
 
     def _failed(self, row: OutboxRow, exc: DeliveryError) -> None:
+        if exc.delivered is not None and exc.delivered.parts > row.parts_sent:
+            with self.db.transaction() as s:
+                fresh = s.get(OutboxRow, row.id)
+                fresh.parts_sent, fresh.first_part_ref = exc.delivered.parts, exc.delivered.ref
         attempts = row.attempts + 1
         if exc.permanent or attempts >= MAX_ATTEMPTS:
             log.warning("outbox row %s failed for team %s: %s", row.id, row.team_id, exc.reason)

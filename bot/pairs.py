@@ -24,6 +24,9 @@ from bot.teams import members_by_id
 from bot.votes import MAX_COMMENT, comment_field
 
 ATTEMPTS = 200
+# A rating submitted in parts (a platform whose dialogs can't hold the scores and the comment at once)
+# reaches the partner when its last part comes in, or after this long if that part never comes.
+PARTIAL_HOLD = timedelta(minutes=30)
 
 
 def week_of(day: date) -> str:
@@ -150,25 +153,35 @@ def rate_form(ctx: Ctx, team: Team, member: Member, value: str) -> Form:
     pair_id, _, ratee = value.partition(":")
     pair = _pair_for(ctx, team, member, pair_id)
     partner = ctx.session.get(Member, _partner(pair, member, ratee))
+    given = _feedback(ctx, pair, member, partner.id)
+    scores = given.scores if given is not None and given.happened and given.scores else None
     return Form(id="mock_rate", title=f"Rate {partner.display_name}"[:40],
-                fields=score_fields(ctx.library.rubric) + (comment_field(),),
+                fields=score_fields(ctx.library.rubric, scores) + (comment_field(given.comment if given else ""),),
                 submit="Send", meta={"pair_id": str(pair.id), "ratee": ratee})
 
 
-def rate(ctx: Ctx, team: Team, member: Member, meta: Mapping[str, str], values: Mapping[str, str]) -> Reply:
+def _feedback(ctx: Ctx, pair: MockPair, member: Member, ratee: int) -> MockFeedback | None:
+    return ctx.session.exec(select(MockFeedback).where(MockFeedback.pair_id == pair.id, MockFeedback.rater_id == member.id,
+                                                       MockFeedback.ratee_id == ratee)).first()
+
+
+def rate(ctx: Ctx, team: Team, member: Member, meta: Mapping[str, str], values: Mapping[str, str],
+         partial: bool = False) -> Reply:
+    """Store the rating and tell the partner. A `partial` submission (more of the form to come) holds the
+    partner's DM until the rest arrives, which then replaces it: one DM with the scores and the comment."""
     pair = _pair_for(ctx, team, member, meta.get("pair_id", ""))
     ratee = _partner(pair, member, meta.get("ratee", ""))
     scores = read_scores(values)
-    row = ctx.session.exec(select(MockFeedback).where(MockFeedback.pair_id == pair.id, MockFeedback.rater_id == member.id,
-                                                      MockFeedback.ratee_id == ratee)).first()
+    row = _feedback(ctx, pair, member, ratee)
     if row is None:
         row = MockFeedback(team_id=team.id, pair_id=pair.id, rater_id=member.id, ratee_id=ratee, at=ctx.now())
         ctx.session.add(row)
     row.happened, row.scores, row.at = True, scores, ctx.now()
     row.comment = (values.get("comment") or "").strip()[:MAX_COMMENT]
     partner = ctx.session.get(Member, ratee)
-    outbox.enqueue(ctx, team, kind="direct", target=partner.user_id,
-                   dedupe_key=f"pairs:{pair.id}:feedback:{member.id}:{partner.id}", message=Message(
+    outbox.enqueue_latest(ctx, team, kind="direct", target=partner.user_id,
+                          not_before=ctx.now() + PARTIAL_HOLD if partial else None,
+                          dedupe_key=f"pairs:{pair.id}:feedback:{member.id}:{partner.id}", message=Message(
                        f"{member.display_name} rated your mock interview",
                        f"Weighted {weighted(scores, ctx.library.rubric):.2f} / 5 · "
                        + " · ".join(f"{d.name} {scores[d.id]}" for d in ctx.library.rubric.dimensions),
@@ -182,9 +195,7 @@ def missed(ctx: Ctx, team: Team, member: Member, pair_id: str) -> Reply:
     for other in pair.member_ids:
         if other == member.id:
             continue
-        row = ctx.session.exec(select(MockFeedback).where(MockFeedback.pair_id == pair.id, MockFeedback.rater_id == member.id,
-                                                          MockFeedback.ratee_id == other)).first()
-        if row is None:
+        if _feedback(ctx, pair, member, other) is None:
             ctx.session.add(MockFeedback(team_id=team.id, pair_id=pair.id, rater_id=member.id, ratee_id=other,
                                          happened=False, at=ctx.now()))
     return Reply.note("Noted", "No worries — you'll get a new partner on Monday. Turn pairing off with: pairs off")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
@@ -48,6 +49,13 @@ from bot.store.models import Member, ProcessedEvent, Team
 log = logging.getLogger(__name__)
 
 ADMIN_COMMANDS = ("setup", "pause", "resume", "skip", "unskip", "set", "status")
+# Commands whose reply the whole channel sees; every other reply is for the caller only. Known before
+# the command runs, so an adapter that must acknowledge first (Discord's deferral) can show its
+# placeholder the way the reply will be shown. Errors are always private.
+PUBLIC_COMMANDS = frozenset({"setup", "pause", "resume", "skip", "unskip", "leaderboard"})
+OLD_VERSION = "This button is from an older version — run {prefix}today."
+NOT_THERE = "sensebot is no longer in that server, so this button does nothing there."
+NOT_YOURS = "This button isn't for a server you're in — use sensebot's commands in your own server."
 
 HELP = [
     ("today", "today's case, its deadlines and your answer"),
@@ -188,6 +196,36 @@ class Practice:
             listener(restored.id)
         return True
 
+    def reply_is_public(self, name: str, args: Iterable[str] = ()) -> bool:
+        """Whether command `name`'s reply goes to the channel (True) or to its caller only."""
+        name, args = name.lower().strip(), [a.lower() for a in args]
+        if name == "leaderboard" and args[:1] in (["hide"], ["show"]):
+            return False
+        return name in PUBLIC_COMMANDS
+
+    def old_version(self) -> str:
+        """What a press on a button or form this version doesn't know gets (an old message, a changed id)."""
+        return OLD_VERSION.format(prefix=self.prefix)
+
+    def last_workspace(self, platform: str, user_id: str) -> str | None:
+        """The team where this person last did something: where a direct message that names no server
+        belongs. Read from the members' last activity, so it survives a restart."""
+        def find(ctx: Ctx) -> str | None:
+            return ctx.session.exec(
+                select(Team.workspace_id).join(Member, Member.team_id == Team.id)
+                .where(Team.platform == platform, Team.removed_at.is_(None), Member.user_id == user_id,
+                       Member.last_active_at.is_not(None))
+                .order_by(Member.last_active_at.desc(), Member.id.desc()).limit(1)).first()
+        return self.with_ctx(find)
+
+    def is_round_thread(self, platform: str, workspace_id: str, thread_ref: str) -> bool:
+        """Whether a thread (by its parent's reference) is a round's, whoever opened it: an adapter asks
+        before passing on a thread's messages, so chat in other threads never reaches the core."""
+        def find(ctx: Ctx) -> bool:
+            team = teams.find_team(ctx, platform, workspace_id)
+            return team is not None and rounds.by_thread(ctx, team, thread_ref) is not None
+        return self.with_ctx(find)
+
     def with_ctx(self, fn: Callable[[Ctx], object]):
         """Run `fn` in one transaction with a fresh context (for CLI and adapters' setup paths)."""
         with self.db.transaction() as session:
@@ -196,10 +234,15 @@ class Practice:
     # ------------------------------------------------------------ routing
 
     def _dispatch(self, ctx: Ctx, event: Event) -> Reply:
-        team = teams.ensure_team(ctx, event.who, self.default_tz)
-        member = teams.ensure_member(ctx, team, event.who)
+        if event.who.claimed:
+            team, member = self._claimed(ctx, event.who)
+        else:
+            team = teams.ensure_team(ctx, event.who, self.default_tz)
+            member = teams.ensure_member(ctx, team, event.who)
         if isinstance(event, Command):
-            return self._command(ctx, team, member, event)
+            reply = self._command(ctx, team, member, event)
+            public = self.reply_is_public(event.name, event.args)
+            return replace(reply, private=not public) if reply.messages and reply.private == public else reply
         if isinstance(event, Action):
             return self._action(ctx, team, member, event)
         if isinstance(event, FormSubmitted):
@@ -209,6 +252,16 @@ class Practice:
         if isinstance(event, DirectMessage):
             return self._direct(ctx, team, member, event)
         raise UserError("sensebot doesn't know what to do with that.")
+
+    def _claimed(self, ctx: Ctx, who: Who) -> tuple[Team, Member]:
+        """The team and member for a workspace id the person's side named (an old DM button): only an
+        existing team that wasn't removed, and a member it already knows — never created, never restored."""
+        team = teams.find_team(ctx, who.platform, who.workspace_id)
+        if team is None or team.removed_at is not None:
+            raise UserError(NOT_THERE)
+        if teams.find_member(ctx, team, who.user_id) is None:
+            raise UserError(NOT_YOURS)
+        return team, teams.ensure_member(ctx, team, who)
 
     def _is_admin(self, who: Who) -> bool:
         return who.is_admin or who.user_id in self.admins
@@ -260,14 +313,13 @@ class Practice:
         if name != "status":
             ctx.session.info["team_changed"] = team.id  # reschedule this team once the change commits
         if name == "setup":
-            return Reply.note("Set up", schedule.change(ctx, team, lambda: teams.setup(ctx, team, who.user_id, args)),
-                              private=False)
+            return Reply.note("Set up", schedule.change(ctx, team, lambda: teams.setup(ctx, team, who.user_id, args)))
         if name in ("pause", "resume"):
-            return Reply.note("Paused" if name == "pause" else "Resumed", teams.pause(ctx, team, who.user_id, name == "pause"), private=False)
+            return Reply.note("Paused" if name == "pause" else "Resumed", teams.pause(ctx, team, who.user_id, name == "pause"))
         if name == "skip":
-            return Reply.note("Skipping a day", schedule.skip(ctx, team, who.user_id, args), private=False)
+            return Reply.note("Skipping a day", schedule.skip(ctx, team, who.user_id, args))
         if name == "unskip":
-            return Reply.note("Practice is back on", schedule.unskip(ctx, team, who.user_id, args), private=False)
+            return Reply.note("Practice is back on", schedule.unskip(ctx, team, who.user_id, args))
         if name == "set":
             return Reply.note("Setting changed", teams.set_option(ctx, team, who.user_id, args))
         return self._status(ctx, team)
@@ -299,7 +351,7 @@ class Practice:
             if act.value != member.user_id:
                 raise UserError("That button was for someone else.")
             return members.forget(ctx, team, member, confirmed=True)
-        raise UserError("That button is no longer supported — try help.")
+        raise UserError(self.old_version())
 
     def _form(self, ctx: Ctx, team: Team, member: Member, f: FormSubmitted) -> Reply:
         if f.form == "answer":
@@ -310,14 +362,14 @@ class Practice:
         if f.form == "vote":
             return votes.cast(ctx, team, member, f.meta.get("answer_id", ""), f.values)
         if f.form == "mock_rate":
-            return pairs.rate(ctx, team, member, f.meta, f.values)
+            return pairs.rate(ctx, team, member, f.meta, f.values, partial=f.partial)
         if f.form == "calibrate":
             return calibration.compare(ctx, member, f.meta, f.values)
         if f.form == "drill_step":
             step = f.meta.get("step", "")
             text = f.values.get(step) or f.values.get("answer") or ""
             return drills.submit_step(ctx, team, member, f.meta.get("drill_id", ""), "" if step == "answer" else step, text)
-        raise UserError("That form is no longer supported — try help.")
+        raise UserError(self.old_version())
 
     def _thread(self, ctx: Ctx, team: Team, member: Member, t: ThreadReply) -> Reply:
         if t.event_id:
@@ -329,6 +381,8 @@ class Practice:
         rnd = rounds.by_thread(ctx, team, t.thread_ref)
         if rnd is None:
             return Reply()  # a thread that is not a round's: not ours to answer
+        if rnd.phase != "answering":
+            return answers.late(ctx, team, member, rnd, t.text)
         return answers.submit(ctx, team, member, rnd, free_text=t.text, source="thread")
 
     def _direct(self, ctx: Ctx, team: Team, member: Member, d: DirectMessage) -> Reply:
@@ -413,7 +467,7 @@ class Practice:
             sections.append(Section("Streaks", "\n".join(f"{i}. {r.name} — {plural(int(r.value), 'day')} ({r.detail})"
                                                          for i, r in zip(ranks([r.value for r in rows]), rows, strict=True)) or "No practice yet."))
         return Reply(messages=(Message(f"Leaderboard — {label}", sections=tuple(sections), user_text=True,
-                                       footer="Hide yourself with: leaderboard hide"),), private=False)
+                                       footer="Hide yourself with: leaderboard hide"),))
 
     def _status(self, ctx: Ctx, team: Team) -> Reply:
         steps = day.upcoming(ctx, team)[:6]

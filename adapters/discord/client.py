@@ -42,6 +42,11 @@ OOPS = "Something went wrong on sensebot's side — nothing you did. Try again i
 NO_SERVER = ("I can't tell which server this is for. Use a sensebot command in your server first "
              "(for example /today), then message me again.")
 SLOW_FORM = "That took longer than Discord allows for opening a form — press the button again."
+# Discord's names for what sensebot needs in the practice channel (checked at setup, named when missing)
+PERMISSION_NAMES = {"view_channel": "View Channel", "send_messages": "Send Messages",
+                    "send_messages_in_threads": "Send Messages in Threads",
+                    "create_public_threads": "Create Public Threads", "embed_links": "Embed Links",
+                    "attach_files": "Attach Files", "read_message_history": "Read Message History"}
 
 
 def intents() -> discord.Intents:
@@ -129,12 +134,20 @@ class SenseClient(discord.AutoShardedClient):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type is discord.InteractionType.modal_submit:
             await self.sensebot.on_modal(interaction)
+        elif interaction.type is discord.InteractionType.component:
+            await self.sensebot.on_component(interaction)
 
     async def on_message(self, message: discord.Message) -> None:
         await self.sensebot.on_message(message)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         await self.sensebot.on_guild_remove(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.sensebot.on_guild_present(guild)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self.sensebot.on_guild_present(guild)
 
 
 class DiscordRuntime:
@@ -158,7 +171,6 @@ class DiscordRuntime:
         self.stopped = threading.Event()
         self.error: BaseException | None = None
         self.executor = ThreadPoolExecutor(4, thread_name_prefix="discord-core")
-        self.last_guild: dict[int, str] = {}  # user id -> server of their latest interaction (for DMs)
         self.thread_parents: dict[int, int] = {}  # thread id -> parent channel id
         self._not_threads: set[int] = set()
 
@@ -252,6 +264,7 @@ class DiscordRuntime:
         """A modal was submitted. For a form split over several modals, the fields this modal didn't
         show take their current values from a fresh copy of the form (the opener, replayed)."""
         form = None
+        partial = False
         if fid.opener is not None:
             fresh = self._replay(w, fid.opener)
             if fresh.form is not None and fresh.form.id == fid.form:
@@ -261,7 +274,8 @@ class DiscordRuntime:
                 for f in form.fields:
                     if f.id not in shown:
                         values.setdefault(f.id, f.initial)
-        reply = self._handle(translate.form_submitted(w, fid.form, values, fid.meta_dict))
+                partial = fid.part < len(parts)
+        reply = self._handle(translate.form_submitted(w, fid.form, values, fid.meta_dict, partial))
         if form is not None and reply.form is None:
             button = render.continue_button(form, fid.part, fid.opener)
             if button is not None:
@@ -271,61 +285,78 @@ class DiscordRuntime:
     async def _call(self, fn, *args) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
-    async def _core(self, interaction: discord.Interaction, fn, *args) -> Any:
-        """Run `fn` off the event loop; defer the interaction if it risks Discord's 3-second deadline."""
+    async def _core(self, interaction: discord.Interaction, fn, *args, public: bool = False) -> Any:
+        """Run `fn` off the event loop; defer the interaction if it risks Discord's 3-second deadline.
+
+        The deferral is shown the way the reply will be (`public`, as the core says up front): Discord
+        gives the reply that follows a deferral the deferral's visibility, whatever the reply asks."""
         task = asyncio.ensure_future(self._call(fn, *args))
         done, _ = await asyncio.wait({task}, timeout=self.defer_after)
         if not done and not interaction.response.is_done():
             try:
-                await interaction.response.defer(ephemeral=True, thinking=True)
+                await interaction.response.defer(ephemeral=not public, thinking=True)
+                interaction.extras["deferred_public"] = public
             except discord.HTTPException as exc:
                 log.warning("could not defer interaction %s: %s", interaction.id, exc)
         return await task
 
     # ---------------------------------------------------------------- who and where
 
-    def _workspace(self, interaction: discord.Interaction, encoded: str | None = None) -> str | None:
+    async def _workspace(self, interaction: discord.Interaction, encoded: str | None = None) -> str | None:
         if interaction.guild_id:
-            self.last_guild[interaction.user.id] = str(interaction.guild_id)
             return str(interaction.guild_id)
-        return encoded or self.dm_workspace(interaction.user.id)
+        return encoded or await self.dm_workspace(interaction.user.id)
 
-    def dm_workspace(self, user_id: int) -> str | None:
-        """The server a direct message is about: the only one, the user's latest, or the only shared one."""
+    async def dm_workspace(self, user_id: int) -> str | None:
+        """The server a direct message is about: the only one, the one the user last acted in (stored by
+        the core, so it survives a restart), or the only one Discord shows them in."""
         guilds = self.client.guilds if self.client else []
         if len(guilds) == 1:
             return str(guilds[0].id)
-        if user_id in self.last_guild:
-            return self.last_guild[user_id]
+        last = await self._call(self.practice.last_workspace, translate.PLATFORM, str(user_id))
+        if last is not None:
+            return last
         shared = [g for g in guilds if g.get_member(user_id) is not None]
         return str(shared[0].id) if len(shared) == 1 else None
 
-    def _who(self, interaction: discord.Interaction, workspace: str) -> Who:
+    def _who(self, interaction: discord.Interaction, workspace: str, encoded: str | None = None) -> Who:
         in_guild = bool(interaction.guild_id)
         return translate.who(workspace, interaction.user.id, interaction.user.display_name,
                              manage_guild=in_guild and interaction.permissions.manage_guild,
-                             channel_id=interaction.channel_id)
+                             channel_id=interaction.channel_id, claimed=not in_guild and workspace == encoded)
 
     # ---------------------------------------------------------------- inbound
 
     async def on_command(self, interaction: discord.Interaction, name: str, **options: Any) -> None:
-        workspace = self._workspace(interaction)
+        workspace = await self._workspace(interaction)
         if workspace is None:
             return await self._note(interaction, NO_SERVER)
         event = translate.command(self._who(interaction, workspace), name, **options)
-        reply = await self._core(interaction, self._handle, event)
+        if name == "setup" and event.who.is_admin and event.args and event.args[0].isdigit():
+            problem = await self._cannot_post(interaction, int(event.args[0]))
+            if problem:
+                return await self._note(interaction, problem)
+        public = self.practice.reply_is_public(event.name, event.args)
+        reply = await self._core(interaction, self._handle, event, public=public)
         await self._respond(interaction, reply, ids.Opener("c", event.name, " ".join(event.args)), None)
 
+    async def on_component(self, interaction: discord.Interaction) -> None:
+        """A button whose custom_id isn't in today's format (the view store matches the ones that are):
+        answered, so Discord never shows "This interaction failed"."""
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        if ids.parse_button(custom_id) is None:
+            await self._note(interaction, self.practice.old_version())
+
     async def on_button(self, interaction: discord.Interaction, action: str, value: str, guild: str | None) -> None:
-        workspace = self._workspace(interaction, guild)
+        workspace = await self._workspace(interaction, guild)
         if workspace is None:
             return await self._note(interaction, NO_SERVER)
-        w = self._who(interaction, workspace)
+        w = self._who(interaction, workspace, guild)
         dm_guild = None if interaction.guild_id else workspace
         if action == "form_part":
             parsed = ids.parse_part_value(value)
             if parsed is None:
-                return await self._note(interaction, "That button is no longer supported — try /help.")
+                return await self._note(interaction, self.practice.old_version())
             part, opener = parsed
             reply = await self._core(interaction, self._replay, w, opener)
             return await self._respond(interaction, reply, opener, dm_guild, part=part)
@@ -334,18 +365,41 @@ class DiscordRuntime:
 
     async def on_modal(self, interaction: discord.Interaction) -> None:
         data = interaction.data or {}
-        custom_id = str(data.get("custom_id", ""))
-        if not custom_id.startswith("sbf:"):
-            return
-        fid = ids.FormId.decode(custom_id)
-        if fid is None:
-            return await self._note(interaction, "That form is no longer supported — try /help.")
-        workspace = self._workspace(interaction, fid.guild)
+        fid = ids.FormId.decode(str(data.get("custom_id", "")))
+        if fid is None:  # not "sbf:…" in today's format: a form from an older version
+            return await self._note(interaction, self.practice.old_version())
+        workspace = await self._workspace(interaction, fid.guild)
         if workspace is None:
             return await self._note(interaction, NO_SERVER)
         values = translate.modal_values(data.get("components", []))
-        reply = await self._core(interaction, self._submit, self._who(interaction, workspace), fid, values)
+        reply = await self._core(interaction, self._submit, self._who(interaction, workspace, fid.guild), fid, values)
         await self._respond(interaction, reply, None, None if interaction.guild_id else workspace)
+
+    async def _cannot_post(self, interaction: discord.Interaction, channel_id: int) -> str | None:
+        """Why sensebot couldn't run a round in the channel an admin picked at setup, in one sentence
+        (None when it can): the permissions it lacks there, by Discord's names. A channel the cache
+        doesn't hold (made after sensebot joined) is fetched."""
+        guild = interaction.guild or (self.client.get_guild(interaction.guild_id) if interaction.guild_id else None)
+        if guild is None:
+            return None  # nothing to check against; the first post will say what's wrong
+        mention = f"<#{channel_id}>"
+        try:
+            channel = guild.get_channel(channel_id) or await guild.fetch_channel(channel_id)
+            me = guild.me or await guild.fetch_member(self.client.user.id)
+        except discord.NotFound:
+            return f"sensebot can't see {mention} — give its role View Channel there, then run /sensebot setup again."
+        except discord.Forbidden:
+            return (f"sensebot can't see {mention} — give its role View Channel there "
+                    "(Edit Channel > Permissions), then run /sensebot setup again.")
+        except discord.HTTPException as exc:
+            log.warning("could not check channel %s at setup: %s %s", channel_id, exc.status, exc.text)
+            return None
+        perms = channel.permissions_for(me)
+        missing = [label for flag, label in PERMISSION_NAMES.items() if getattr(PERMISSIONS, flag) and not getattr(perms, flag)]
+        if not missing:
+            return None
+        return (f"sensebot can't run the daily case in {mention}: it is missing {', '.join(missing)} there. "
+                "Give its role these in Edit Channel > Permissions, then run /sensebot setup again.")
 
     async def on_command_error(self, interaction: discord.Interaction, error: Exception) -> None:
         log.error("slash command failed: %r", error, exc_info=error)
@@ -357,11 +411,10 @@ class DiscordRuntime:
         if message.guild is None:
             await self._direct_message(message)
             return
-        parent = await self._thread_parent(message.channel)
+        workspace = str(message.guild.id)
+        parent = await self._thread_parent(message.channel, workspace)
         if parent is None:
             return
-        workspace = str(message.guild.id)
-        self.last_guild[message.author.id] = workspace
         w = translate.who(workspace, message.author.id, message.author.display_name, channel_id=message.channel.id)
         reply = await self._call(self._handle, translate.thread_reply(w, parent, message.channel.id, message.content, message.id))
         if not reply.messages:
@@ -372,7 +425,7 @@ class DiscordRuntime:
             await self._send_reply(message.channel.id, reply, None)
 
     async def _direct_message(self, message: discord.Message) -> None:
-        workspace = self.dm_workspace(message.author.id)
+        workspace = await self.dm_workspace(message.author.id)
         if workspace is None:
             await message.channel.send(NO_SERVER, allowed_mentions=render.NONE)
             return
@@ -380,27 +433,39 @@ class DiscordRuntime:
         reply = await self._call(self._handle, translate.direct_message(w, message.content))
         await self._send_reply(message.channel.id, reply, workspace)
 
-    async def _thread_parent(self, channel: Any) -> int | None:
-        """The parent channel of a round thread sensebot started, or None for any other channel."""
-        if isinstance(channel, discord.Thread):
-            me = self.client.user.id if self.client and self.client.user else None
-            return channel.parent_id if channel.owner_id == me else None
+    async def _thread_parent(self, channel: Any, workspace: str) -> int | None:
+        """The parent channel of a round's thread, or None for any other channel. A round's thread is
+        one started from its prompt — by sensebot for the nudges, or by a member before the first nudge
+        (sensebot then posts its nudges there too); the core says which prompts are rounds'."""
         if channel.id in self.thread_parents:
             return self.thread_parents[channel.id]
-        if channel.id in self._not_threads or not isinstance(channel, discord.PartialMessageable):
+        if channel.id in self._not_threads:
             return None
-        try:  # a channel the cache doesn't know (a thread made before this process): ask once
-            fetched = await self.client.fetch_channel(channel.id)
-        except discord.HTTPException:
-            fetched = None
-        if isinstance(fetched, discord.Thread) and fetched.owner_id == self.client.user.id:
-            self.thread_parents[channel.id] = fetched.parent_id
-            return fetched.parent_id
+        thread = channel if isinstance(channel, discord.Thread) else None
+        if thread is None and isinstance(channel, discord.PartialMessageable):
+            try:  # a channel the cache doesn't know (a thread made before this process): ask once
+                fetched = await self.client.fetch_channel(channel.id)
+            except discord.HTTPException:
+                fetched = None
+            thread = fetched if isinstance(fetched, discord.Thread) else None
+        parent = thread.parent_id if thread is not None else None
+        me = self.client.user.id if self.client and self.client.user else None
+        if parent is not None and (thread.owner_id == me or await self._call(
+                self.practice.is_round_thread, translate.PLATFORM, workspace, translate.ref(parent, thread.id))):
+            self.thread_parents[channel.id] = parent
+            return parent
         self._not_threads.add(channel.id)
         return None
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         await self._call(self.practice.team_removed, translate.PLATFORM, str(guild.id))
+
+    async def on_guild_present(self, guild: discord.Guild) -> None:
+        """A GUILD_CREATE: sensebot joined the server, or it is back after an outage or a reconnect.
+        Either way sensebot is really in it, so a scheduled deletion is cancelled (the core does nothing
+        for a team that wasn't removed). An outage (GUILD_DELETE with unavailable) never removes."""
+        if await self._call(self.practice.team_restored, translate.PLATFORM, str(guild.id)):
+            log.info("discord: back in server %s; its scheduled deletion is cancelled", guild.id)
 
     # ---------------------------------------------------------------- outbound
 
@@ -418,6 +483,10 @@ class DiscordRuntime:
                     await interaction.response.send_modal(render.modal_for(reply.form, part, opener, dm_guild))
                 return
             outs = render.reply_outgoing(reply, dm_guild)
+            if reply.private and interaction.extras.get("deferred_public"):
+                # deferred in public, but the reply is private (an error): remove the public placeholder,
+                # so the follow-ups below are new messages that keep their ephemeral flag
+                await interaction.delete_original_response()
             if not outs:
                 if not interaction.response.is_done():
                     if interaction.type is discord.InteractionType.component:
@@ -446,11 +515,11 @@ class DiscordRuntime:
 
     async def _send_reply_dm(self, user_id: int, reply: Reply, workspace: str) -> None:
         try:
-            channel = await self.client.create_dm(discord.Object(user_id))
+            channel_id = await self.port.dm_channel(user_id)
         except discord.HTTPException as exc:
             log.info("could not open a DM with %s: %s", user_id, exc.code)
             return
-        await self._send_reply(channel.id, reply, workspace)
+        await self._send_reply(channel_id, reply, workspace)
 
 
 # -------------------------------------------------------------------- the CLI

@@ -17,6 +17,23 @@ if TYPE_CHECKING:
 ADMIN = discord.Permissions(manage_guild=True)
 
 
+class ChannelOption(app_commands.Transformer):
+    """A text channel option that hands on the channel Discord resolved, even when the client's cache
+    doesn't hold it (a channel made after sensebot joined): setup fetches and checks it then. The
+    default TextChannel option fails to convert such a channel, and the admin only saw an error."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news]
+
+    async def transform(self, interaction: discord.Interaction, value: object) -> object:
+        return value  # an AppCommandChannel (or the cached channel): only its id is used
+
+
 class Tree(app_commands.CommandTree):
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         handler = getattr(self.client, "sensebot", None)
@@ -107,7 +124,8 @@ def build_tree(client: discord.Client, runtime: DiscordRuntime) -> Tree:
     @admin.command(name="setup", description="Where and when the daily case is posted")
     @app_commands.describe(channel="The channel for the daily case", time="Local time, HH:MM (e.g. 09:00)",
                            timezone="Area/City, e.g. Europe/Berlin", weekdays="Practice days, e.g. mon-fri (default: unchanged)")
-    async def setup(interaction: discord.Interaction, channel: discord.TextChannel, time: str, timezone: str,
+    async def setup(interaction: discord.Interaction, channel: app_commands.Transform[discord.abc.GuildChannel, ChannelOption],
+                    time: str, timezone: str,
                     weekdays: str | None = None):
         await run(interaction, "setup", channel=channel, time=time, timezone=timezone, weekdays=weekdays)
 

@@ -22,7 +22,7 @@ import discord
 from adapters.discord import render, translate
 from bot.messages import Message
 from bot.pacing import Bucket
-from bot.ports import DeliveryError
+from bot.ports import Delivered, DeliveryError
 
 if TYPE_CHECKING:
     from adapters.discord.client import DiscordRuntime
@@ -94,11 +94,14 @@ class DiscordPort:
 
     # ---------------------------------------------------------- ChatPort
 
-    def post(self, workspace_id: str, channel_id: str, message: Message, thread_ref: str | None = None) -> str:
-        return self._run(lambda: self._post(workspace_id, channel_id, message, thread_ref))
+    def post(self, workspace_id: str, channel_id: str, message: Message, thread_ref: str | None = None, *,
+             resume: Delivered | None = None) -> str:
+        progress = Progress(resume)
+        return self._run(lambda: self._post(workspace_id, channel_id, message, thread_ref, progress), progress)
 
-    def direct(self, workspace_id: str, user_id: str, message: Message) -> str:
-        return self._run(lambda: self._direct(workspace_id, user_id, message))
+    def direct(self, workspace_id: str, user_id: str, message: Message, *, resume: Delivered | None = None) -> str:
+        progress = Progress(resume)
+        return self._run(lambda: self._direct(workspace_id, user_id, message, progress), progress)
 
     def buckets(self, kind: str, workspace_id: str, target: str) -> list[Bucket]:
         """Discord's documented budget: about 5 messages per 5 s per channel, 50 requests per second per bot
@@ -110,7 +113,7 @@ class DiscordPort:
 
     # ---------------------------------------------------------- plumbing
 
-    def _run(self, make_coro):
+    def _run(self, make_coro, progress: Progress | None = None):
         rt = self.runtime
         if not rt.logged_in.wait(self.connect_timeout) or rt.loop is None or rt.loop.is_closed():
             raise DeliveryError("the Discord client is not connected yet")
@@ -121,19 +124,23 @@ class DiscordPort:
             return future.result(self.timeout)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise DeliveryError(f"Discord did not answer within {self.timeout:.0f}s") from None
+            error = DeliveryError(f"Discord did not answer within {self.timeout:.0f}s")
         except concurrent.futures.CancelledError:
-            raise DeliveryError("the Discord client shut down during delivery") from None
+            error = DeliveryError("the Discord client shut down during delivery")
         except Exception as exc:
-            raise delivery_error(exc) from None
+            error = delivery_error(exc)
+        if progress is not None:
+            error.delivered = progress.delivered()
+        raise error from None
 
-    async def _post(self, workspace_id: str, channel_id: str, message: Message, thread_ref: str | None) -> str:
+    async def _post(self, workspace_id: str, channel_id: str, message: Message, thread_ref: str | None,
+                    progress: Progress | None = None) -> str:
         if thread_ref:
             parent_channel, parent_message = translate.parse_ref(thread_ref)
             target = await self._thread(parent_channel, parent_message)
         else:
             target = translate.snowflake(channel_id)
-        return await self.send(target, message)
+        return await self.send(target, message, progress=progress)
 
     async def _thread(self, parent_channel: int, parent_message: int) -> int:
         """The thread started from the parent message (created on first use); its id is the message's."""
@@ -149,20 +156,46 @@ class DiscordPort:
         self.runtime.thread_parents[parent_message] = parent_channel
         return parent_message
 
-    async def _direct(self, workspace_id: str, user_id: str, message: Message) -> str:
-        uid = translate.snowflake(user_id, "user")
-        channel_id = self._dms.get(uid)
-        if channel_id is None:
-            data = await self.runtime.client.http.start_private_message(uid)
-            channel_id = self._dms[uid] = int(data["id"])
+    async def _direct(self, workspace_id: str, user_id: str, message: Message, progress: Progress | None = None) -> str:
+        channel_id = await self.dm_channel(translate.snowflake(user_id, "user"))
         # buttons in a DM carry the server, which Discord doesn't send with DM interactions
-        return await self.send(channel_id, message, guild=workspace_id)
+        return await self.send(channel_id, message, guild=workspace_id, progress=progress)
 
-    async def send(self, channel_id: int, message: Message, guild: str | None = None) -> str:
-        """Send a neutral message (as one or more Discord messages) and return the first one's reference."""
+    async def dm_channel(self, user_id: int) -> int:
+        """The DM channel with a user, opened once per process: the one cache for the outbox's DMs and
+        for private replies to thread messages (the client's own create_dm cache is not used)."""
+        channel_id = self._dms.get(user_id)
+        if channel_id is None:
+            data = await self.runtime.client.http.start_private_message(user_id)
+            channel_id = self._dms[user_id] = int(data["id"])
+        return channel_id
+
+    async def send(self, channel_id: int, message: Message, guild: str | None = None,
+                   progress: Progress | None = None) -> str:
+        """Send a neutral message (as one or more Discord messages) and return the first one's reference.
+        With `progress`, posts an earlier attempt delivered are skipped and each post is counted as it
+        goes out, so a failure partway can be resumed instead of posting the message twice."""
         channel = self.runtime.client.get_partial_messageable(channel_id)
-        first = None
-        for out in render.outgoing(message, guild=guild):
+        progress = progress or Progress()
+        for i, out in enumerate(render.outgoing(message, guild=guild)):
+            if i < progress.parts:
+                continue
             sent = await channel.send(**out.kwargs())
-            first = first or sent
-        return translate.ref(channel_id, first.id)
+            progress.sent(translate.ref(channel_id, sent.id))
+        return progress.ref
+
+
+class Progress:
+    """The posts of one message delivered so far (shared with the waiting thread, so even a timeout
+    knows what went out)."""
+
+    def __init__(self, resume: Delivered | None = None):
+        self.parts = resume.parts if resume else 0
+        self.ref = resume.ref if resume else ""
+
+    def sent(self, ref: str) -> None:
+        self.ref = self.ref or ref
+        self.parts += 1
+
+    def delivered(self) -> Delivered | None:
+        return Delivered(self.parts, self.ref) if self.parts and self.ref else None

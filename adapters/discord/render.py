@@ -13,13 +13,14 @@ Nothing is pinged: every send uses `allowed_mentions=NONE` (embeds never ping an
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import discord
 
 from adapters.discord import ids
-from bot.messages import Button, Field, Form, Message, Reply
+from bot.messages import Button, Field, Form, Message, Reply, Section
 
 NONE = discord.AllowedMentions.none()
 TRUNCATED = "… (truncated)"
@@ -90,15 +91,16 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=ids.BUTTO
     """
 
     def __init__(self, action: str, value: str = "", guild: str | None = None, *, label: str = "…",
-                 style: discord.ButtonStyle = discord.ButtonStyle.secondary):
+                 style: discord.ButtonStyle = discord.ButtonStyle.secondary, custom_id: str | None = None):
         super().__init__(discord.ui.Button(label=fit(label, BUTTON_LABEL) or "…", style=style,
-                                           custom_id=ids.button_id(action, value, guild)))
+                                           custom_id=custom_id or ids.button_id(action, value, guild)))
         self.action, self.value, self.guild = action, value, guild
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match, /):
+        # keeps the id as pressed: re-encoding an old id with stray '%' could outgrow 100 characters and fail
         action, value, guild = ids.parse_button(item.custom_id)
-        return cls(action, value, guild, label=item.label or "…", style=item.style)
+        return cls(action, value, guild, label=item.label or "…", style=item.style, custom_id=item.custom_id)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         handler = getattr(interaction.client, "sensebot", None)
@@ -155,23 +157,57 @@ class Outgoing:
         self.files += other.files
 
 
+# Discord markdown a member's text could use to dress up as something else: emphasis, spoilers, code,
+# masked links ("[Free Nitro](https://…)") anywhere; headings, quotes and subtext at a line's start.
+MARKDOWN = re.compile(r"([\\*_~|`\[\]])|(?m:^(\s*)([#>-]))")
+CHANNEL_ID = re.compile(r"(?<![<\w#])#(\d{15,21})\b")  # "#1300000000000000003": a channel id the core wrote
+
+
+def _blank(text: str) -> bool:
+    """Text Discord treats as empty (it refuses a field of only spaces and newlines)."""
+    return not (text or "").strip()
+
+
+def prepared(message: Message) -> Message:
+    """The message with Discord's markup settled. What members wrote (`user_text`: names, answers) is
+    markdown-escaped, so a nickname "[Free Nitro](https://…)" shows as typed, not as a link; in
+    sensebot's own text a channel id "#123…" becomes a channel mention."""
+    if message.user_text:
+        return replace(message, title=esc(message.title), text=esc(message.text),
+                       sections=tuple(Section(esc(s.title), esc(s.text)) for s in message.sections))
+    mention = lambda t: CHANNEL_ID.sub(r"<#\1>", t or "")  # noqa: E731
+    return replace(message, text=mention(message.text),
+                   sections=tuple(Section(s.title, mention(s.text)) for s in message.sections))
+
+
+def esc(text: str) -> str:
+    """Member-written text shown as typed: each markdown character escaped with a backslash (Discord
+    shows the character and hides the backslash). discord.utils.escape_markdown escapes a masked link
+    as a whole and leaves the emphasis after it, so it isn't used."""
+    return MARKDOWN.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text or "")
+
+
 def _pieces(message: Message) -> list[tuple[str, str, str]]:
-    """The message as ("desc", "", text) and ("field", name, value) pieces, each within its limit."""
+    """The message as ("desc", "", text) and ("field", name, value) pieces, each within its limit and
+    none blank: a blank description is left out, a blank section shows "—", blank pieces are dropped."""
     pieces: list[tuple[str, str, str]] = []
-    for part in chunks(message.text, DESCRIPTION) if message.text else []:
-        pieces.append(("desc", "", part))
+    for part in chunks(message.text, DESCRIPTION) if not _blank(message.text) else []:
+        if not _blank(part):
+            pieces.append(("desc", "", part))
     for s in message.sections:
-        name = fit(s.title, FIELD_NAME) or BLANK
-        for i, part in enumerate(chunks(s.text or "—", FIELD_VALUE)):
-            pieces.append(("field", name if i == 0 else BLANK, part or BLANK))
+        name = BLANK if _blank(s.title) else fit(s.title, FIELD_NAME)
+        parts = [p for p in chunks(s.text, FIELD_VALUE) if not _blank(p)] or ["—"]
+        for i, part in enumerate(parts):
+            pieces.append(("field", name if i == 0 else BLANK, part))
     return pieces
 
 
 def embeds_for(message: Message) -> list[list[discord.Embed]]:
     """The message as embeds, grouped per Discord message (each group within 10 embeds, 6,000 chars)."""
+    message = prepared(message)
     title = fit(message.title, TITLE)
     footer = fit(message.footer, FOOTER)
-    groups: list[list[discord.Embed]] = [[discord.Embed(title=title or None, colour=COLOUR)]]
+    groups: list[list[discord.Embed]] = [[discord.Embed(title=None if _blank(title) else title, colour=COLOUR)]]
     used = len(title) + len(footer)  # reserve the footer in every group's budget
     truncated = False
     for kind, name, text in _pieces(message):

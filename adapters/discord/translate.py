@@ -16,11 +16,12 @@ PLATFORM = "discord"
 
 
 def who(workspace_id: str, user_id: int | str, display_name: str = "", *, manage_guild: bool = False,
-        channel_id: int | str | None = None) -> Who:
+        channel_id: int | str | None = None, claimed: bool = False) -> Who:
     """`manage_guild` is the member's Manage Server permission in this channel, as Discord sent it
-    with the interaction: it is checked on every call, never cached."""
+    with the interaction: it is checked on every call, never cached. `claimed`: the server id came from
+    a button's or form's custom_id in a DM, not from Discord."""
     return Who(PLATFORM, str(workspace_id), str(user_id), display_name or str(user_id), is_admin=bool(manage_guild),
-               channel_id=str(channel_id or ""))
+               channel_id=str(channel_id or ""), claimed=claimed)
 
 
 def ref(channel_id: int | str, message_id: int | str) -> str:
@@ -112,8 +113,10 @@ def modal_values(components: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return out
 
 
-def form_submitted(w: Who, form: str, values: Mapping[str, str], meta: Mapping[str, str]) -> FormSubmitted:
-    return FormSubmitted(w, form, dict(values), dict(meta))
+def form_submitted(w: Who, form: str, values: Mapping[str, str], meta: Mapping[str, str],
+                   partial: bool = False) -> FormSubmitted:
+    """`partial`: this modal is one part of a form split over several, and more parts follow."""
+    return FormSubmitted(w, form, dict(values), dict(meta), partial)
 
 
 # ------------------------------------------------------------------ messages

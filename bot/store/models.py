@@ -197,6 +197,9 @@ class OutboxRow(SQLModel, table=True):
     error: str = Field(default="", max_length=500)
     created_at: datetime
     sent_at: datetime | None = None
+    # a message sent as several posts that failed partway: how many went out, and the first one's ref
+    parts_sent: int = 0
+    first_part_ref: str | None = Field(default=None, max_length=128)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -41,6 +41,8 @@ API_PREFIX = "/api/v10"
 TIMESTAMP = "2026-11-23T08:00:00.000000+00:00"
 PERMISSIONS_ALL = str((1 << 41) - 1)
 MANAGE_GUILD = 1 << 5
+# view channel, send messages, embed links, attach files, read history, create public threads, send in threads
+BOT_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 35) | (1 << 38)
 _ids = itertools.count(1_300_000_000_000_000_001)
 
 
@@ -67,6 +69,7 @@ class Fault:
     message: str = ""
     match: Callable[[str, str], bool] | None = None
     via: bool = True
+    after: int = 0  # matching requests let through before the fault starts (fail the Nth part of a message)
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,11 @@ class FakeDiscordAPI:
         self.messages: dict[int, dict] = {}
         self.dm_closed: set[int] = set()
         self.commands: dict[str, list[dict]] = {}
+        # sensebot's own role (what its invite link grants) and its member record, as a real server has them
+        self.bot_role_id = snowflake()
+        self.members: dict[tuple[int, int], dict] = {(self.guild_id, self.bot_id): {
+            "user": self.bot, "nick": None, "avatar": None, "roles": [str(self.bot_role_id)], "joined_at": TIMESTAMP,
+            "deaf": False, "mute": False, "flags": 0, "pending": False}}
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -155,12 +163,13 @@ class FakeDiscordAPI:
             await self.runner.cleanup()
 
     def fail_next(self, n: int, status: int = 429, *, retry_after: float | None = 1.0, code: int = 0, message: str = "",
-                  method: str | None = None, path: str | None = None, via: bool = True) -> None:
-        """Answer the next `n` requests (optionally only those whose method/path regex match) with an error."""
+                  method: str | None = None, path: str | None = None, via: bool = True, after: int = 0) -> None:
+        """Answer the next `n` requests (optionally only those whose method/path regex match) with an error,
+        after letting `after` matching ones through (so the 2nd part of a multi-part message can fail)."""
         def match(m: str, p: str) -> bool:
             return (method is None or m == method) and (path is None or re.search(path, p) is not None)
         with self.lock:
-            self.faults.append(Fault(n, status, retry_after if status == 429 else None, code, message, match, via))
+            self.faults.append(Fault(n, status, retry_after if status == 429 else None, code, message, match, via, after))
 
     def recorded(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
         with self.lock:
@@ -231,7 +240,10 @@ class FakeDiscordAPI:
         with self.lock:
             self.requests.append(rec)
             fault = next((f for f in self.faults if f.remaining > 0 and (f.match is None or f.match(request.method, path))), None)
-            if fault is not None:
+            if fault is not None and fault.after > 0:
+                fault.after -= 1
+                fault = None
+            elif fault is not None:
                 fault.remaining -= 1
         if fault is not None:
             rec.status = fault.status
@@ -344,6 +356,8 @@ class FakeDiscordAPI:
                 return self._error(404, 10003, "Unknown Channel")
             return _json(self.add_thread(mid, parent, name=body.get("name", "thread")), status=201)
         m = re.fullmatch(r"/channels/(\d+)/messages", path)
+        if m and method == "POST" and blank_fields(body):
+            return self._error(400, 50035, "Invalid Form Body: embeds.fields.value: This field is required")
         if m and method == "POST":
             cid = int(m.group(1))
             channel = self.channels.get(cid)
@@ -352,6 +366,10 @@ class FakeDiscordAPI:
             if channel.get("type") == 1 and int(channel["recipients"][0]["id"]) in self.dm_closed:
                 return self._error(403, 50007, "Cannot send messages to this user")
             return _json(self._message(cid, body))
+        m = re.fullmatch(r"/guilds/(\d+)/members/(\d+)", path)
+        if m and method == "GET":
+            member = self.members.get((int(m.group(1)), int(m.group(2))))
+            return _json(member) if member else self._error(404, 10007, "Unknown Member")
         m = re.fullmatch(r"/channels/(\d+)", path)
         if m and method == "GET":
             channel = self.channels.get(int(m.group(1)))
@@ -450,10 +468,14 @@ class Payloads:
             "id": gid, "name": "Practice Server", "icon": None, "owner_id": str(snowflake()), "afk_timeout": 300,
             "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
             "roles": [{"id": gid, "name": "@everyone", "permissions": "104324673", "position": 0, "color": 0,
-                       "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
+                       "hoist": False, "managed": False, "mentionable": False, "flags": 0},
+                      {"id": str(self.api.bot_role_id), "name": "sensebot", "permissions": str(BOT_PERMISSIONS),
+                       "position": 1, "color": 0, "hoist": False, "managed": True, "mentionable": False, "flags": 0,
+                       "tags": {"bot_id": str(self.api.bot_id)}}],
             "emojis": [], "stickers": [], "features": [], "mfa_level": 0, "system_channel_id": None,
             "system_channel_flags": 0, "rules_channel_id": None, "joined_at": TIMESTAMP, "large": False,
-            "unavailable": False, "member_count": 3, "voice_states": [], "members": [], "presences": [],
+            "unavailable": False, "member_count": 3, "voice_states": [], "presences": [],
+            "members": [m for (g, _), m in self.api.members.items() if str(g) == gid],
             "channels": [c for c in self.api.channels.values() if c.get("guild_id") == gid and c["type"] == 0]
             + list(extra_channels),
             "threads": [], "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
@@ -564,6 +586,12 @@ def embed_chars(embed: dict) -> int:
     return n
 
 
+def blank_fields(body: dict) -> bool:
+    """True when an embed field's name or value is empty or only whitespace: Discord answers 400 (50035)."""
+    return any(not (f.get("name") or "").strip() or not (f.get("value") or "").strip()
+               for e in (body or {}).get("embeds") or () for f in e.get("fields") or ())
+
+
 def check_message_limits(body: dict) -> None:
     """Assert a message body is inside Discord's documented limits (raises AssertionError with the reason)."""
     assert len(body.get("content") or "") <= 2000, "content over 2,000 characters"
@@ -576,6 +604,7 @@ def check_message_limits(body: dict) -> None:
         assert len(e.get("fields") or []) <= 25, "more than 25 fields"
         for f in e.get("fields") or []:
             assert 0 < len(f["name"]) <= 256 and 0 < len(f["value"]) <= 1024, "field name/value out of bounds"
+            assert f["name"].strip() and f["value"].strip(), "a field name/value of only whitespace"
         assert len((e.get("footer") or {}).get("text") or "") <= 2048, "footer over 2,048"
     rows = body.get("components") or []
     assert len(rows) <= 5, "more than 5 action rows"
@@ -612,20 +641,20 @@ class FakeDiscord:
             self.thread.join(5)
             self.loop.close()
 
-    def call(self, coro, timeout: float = 10.0):
+    def call(self, coro, timeout: float = 60.0):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def dispatch(self, t: str, d: dict) -> None:
         self.call(self.gateway.dispatch(t, d))
 
-    def wait_connected(self, timeout: float = 10.0) -> None:
+    def wait_connected(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while not self.gateway.sessions:
             if time.monotonic() > deadline:
                 raise AssertionError("the client never identified with the fake gateway")
             time.sleep(0.01)
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "a request"):
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 60.0, what: str = "a request"):
         deadline = time.monotonic() + timeout
         while True:
             result = predicate()
@@ -636,7 +665,7 @@ class FakeDiscord:
                                      + ", ".join(f"{r.method} {r.path}" for r in self.api.recorded()[-15:]))
             time.sleep(0.01)
 
-    def interact(self, payload: dict, timeout: float = 10.0) -> Recorded:
+    def interact(self, payload: dict, timeout: float = 60.0) -> Recorded:
         """Send INTERACTION_CREATE and wait for the bot's callback for it."""
         self.dispatch("INTERACTION_CREATE", payload)
         return self.wait_for(lambda: self.api.callback_for(payload["id"]), timeout, f"the callback of {payload['data']}")

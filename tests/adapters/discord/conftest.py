@@ -57,6 +57,9 @@ class Harness:
 
     def __init__(self, tmp_path, clock, library, **runtime_kw):
         self.tmp_path, self.clock, self.library = tmp_path, clock, library
+        # the core never counts as slow by machine speed: a busy CI machine must not turn an immediate
+        # answer into a deferred one. Tests of deferral pass a small `defer_after` and hold the core on a gate.
+        runtime_kw.setdefault("defer_after", 600.0)
         self.runtime_kw = runtime_kw
         self.api = FakeDiscordAPI()
         self.p = Payloads(self.api)
@@ -77,7 +80,9 @@ class Harness:
         await self.api.stop()
         self.app.db.dispose()
 
-    async def wait(self, predicate, timeout: float = 5.0, what: str = "a request"):
+    async def wait(self, predicate, timeout: float = 60.0, what: str = "a request"):
+        """Poll until `predicate()` holds. The timeout only bounds a hang: generous, so a busy machine
+        never turns a pass into a failure."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:

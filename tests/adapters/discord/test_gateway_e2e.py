@@ -35,8 +35,8 @@ def fake():
 
 
 def start(app) -> DiscordRuntime:
-    rt = DiscordRuntime(app, guild_ready_timeout=0.1).start_background()
-    assert rt.ready.wait(15), f"client never became ready: {rt.error!r}"
+    rt = DiscordRuntime(app, guild_ready_timeout=0.1, defer_after=600.0).start_background()
+    assert rt.ready.wait(60), f"client never became ready: {rt.error!r}"
     return rt
 
 

@@ -59,7 +59,7 @@ def test_admin_setup_maps_the_options_and_posts_publicly(tmp_path, clock, librar
         async with Harness(tmp_path, clock, library) as h:
             body = await h.setup_team()
             assert body["type"] == 4 and not body["data"].get("flags")
-            assert f"#{h.api.channel_id} at 09:00 Europe/Berlin" in text_of(body)
+            assert f"<#{h.api.channel_id}> at 09:00 Europe/Berlin" in text_of(body)
             with h.app.db.session() as s:
                 team = s.exec(select(Team)).one()
             assert (team.platform, team.workspace_id, team.channel_id) == ("discord", str(h.api.guild_id), str(h.api.channel_id))
@@ -246,17 +246,23 @@ def test_help_and_reminders_map_to_core_commands(tmp_path, clock, library):
 
 
 def test_a_slow_core_is_deferred_then_followed_up(tmp_path, clock, library):
+    import threading
+
     async def scenario():
-        async with Harness(tmp_path, clock, library, defer_after=0.05) as h:
+        async with Harness(tmp_path, clock, library, defer_after=0.01) as h:
+            gate = threading.Event()  # the core is held until the deferral is seen: no race with the clock
             handle = h.app.practice.handle
 
             def slow(event):
-                time.sleep(0.3)
+                gate.wait(30)
                 return handle(event)
             h.app.practice.handle = slow
             payload = h.p.slash("streak", user_id=ADA)
-            body = await h.interact(payload, followups=1)
+            h.client._connection.parse_interaction_create(payload)
+            body = (await h.wait(lambda: h.api.callback_for(payload["id"]), what="the deferral")).json
+            gate.set()
             assert body["type"] == 5 and body["data"]["flags"] == EPHEMERAL  # "sensebot is thinking…"
+            await h.wait(lambda: h.api.followups(payload["token"]), what="the follow-up")
             follow = h.api.followups(payload["token"])[0].json
             assert follow["embeds"][0]["title"].endswith("-day streak")
     run(scenario())
@@ -277,6 +283,7 @@ def test_buttons_in_direct_messages_carry_the_server(tmp_path, clock, library):
     async def scenario():
         async with Harness(tmp_path, clock, library) as h:
             await h.open_round()
+            await h.interact(h.p.slash("today", user_id=ADA))  # a member of the server (DMs go to members)
             gid = h.api.guild_id
             dm_message = h.p.bot_message([{"type": 1, "components": [
                 {"type": 2, "style": 1, "label": "Answer", "custom_id": f"sb:answer:1:g{gid}"}]}], channel_id=4242, guild=False)
@@ -326,7 +333,8 @@ def test_thread_replies_and_direct_messages_reach_the_core(tmp_path, clock, libr
     run(scenario())
 
 
-def test_removing_the_bot_from_a_server_schedules_deletion_and_rejoining_cancels_it(tmp_path, clock, library):
+def test_removing_the_bot_from_a_server_schedules_deletion_and_an_interaction_does_not_cancel_it(tmp_path, clock, library):
+    """Rejoining (a GUILD_CREATE through the gateway) is test_server_life.py's test_11."""
     async def scenario():
         async with Harness(tmp_path, clock, library) as h:
             await h.setup_team()
@@ -348,7 +356,4 @@ def test_removing_the_bot_from_a_server_schedules_deletion_and_rejoining_cancels
             await h.interact(h.p.slash("streak", user_id=ADA))  # an interaction alone does not restore it
             with h.app.db.session() as s:
                 assert s.exec(select(Team)).one().removed_at is not None
-            assert h.app.practice.team_restored("discord", str(h.api.guild_id))  # the join event does
-            with h.app.db.session() as s:
-                assert s.exec(select(Team)).one().removed_at is None
     run(scenario())

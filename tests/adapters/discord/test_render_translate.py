@@ -224,3 +224,14 @@ def test_sync_action_registers_the_commands(tmp_path, capsys):
             main(settings, "sync")
     finally:
         fake.stop()
+
+
+def test_18_render_never_sends_a_blank_field_or_unescaped_names():
+    from tests.fakes.discord_fakes import blank_fields
+    msg = Message("Answer #3 by *Ada*", "  \n ", sections=(Section("Scope", " \n\t "), Section("  ", "text"),
+                                                            Section("Solve", "x" * 1030 + "\n" + " " * 20)),
+                  user_text=True)
+    for out in render.outgoing(msg):
+        body = {"embeds": [e.to_dict() for e in out.embeds]}
+        assert not blank_fields(body)
+    assert render.outgoing(msg)[0].embeds[0].title == r"Answer #3 by \*Ada\*"

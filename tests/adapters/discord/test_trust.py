@@ -328,7 +328,7 @@ SECTIONS = {"scope": "B2B developers on our SMS API; goal: cut support tickets 3
 async def two_rounds(h: DbHarness) -> None:
     """Both servers set up at 09:00; their rounds are open for answers."""
     assert "at 09:00 Europe/Berlin" in text_of(await h.setup_team())
-    assert f"#{h.channel_b} at 09:00 Europe/Berlin" in text_of(await h.setup_b())
+    assert f"<#{h.channel_b}> at 09:00 Europe/Berlin" in text_of(await h.setup_b())
     h.clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN))
     await h.run_all_due()
     assert h.round_id(h.guild_a) != h.round_id(h.guild_b)
@@ -506,9 +506,9 @@ def test_the_token_never_appears_in_debug_logs(debug_log, db, clock, library):
         settings = Settings(database_url=db.url, discord_token=TOKEN, discord_api_url=api.url,
                             discord_guild_id=str(api.guild_id), discord_application_id=str(api.application_id))
         app = App(settings, db, library, Practice(db, clock, library, default_tz="UTC", command_prefix="/"))
-        rt = DiscordRuntime(app, guild_ready_timeout=0.1).start_background()
+        rt = DiscordRuntime(app, guild_ready_timeout=0.1, defer_after=600.0).start_background()
         try:
-            assert rt.ready.wait(15), f"client never became ready: {rt.error!r}"  # REST login, command sync, gateway
+            assert rt.ready.wait(60), f"client never became ready: {rt.error!r}"  # REST login, command sync, gateway
             reply = fake.interact(p.slash("sensebot", user_id=ADMIN, name="Admin", permissions=MANAGE_GUILD,
                                           **setup_options(p, api.channel_id))).json
             assert "at 09:00 Europe/Berlin" in text_of(reply)
