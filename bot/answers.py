@@ -19,9 +19,10 @@ from bot.teams import when
 
 MAX_FIELD_CHARS = 2900  # inside Slack's 3,000-character input limit
 MAX_ANSWER_CHARS = 100_000  # a 100 KB thread reply is kept whole; anything larger is refused
+EMPTY_ANSWER = "Your answer is empty — write at least a sentence for one of Scope, Segment, Solve or Score."
 
 
-def _visible(text: str) -> bool:
+def visible(text: str) -> bool:
     """False for empty text or text of only whitespace and zero-width characters."""
     return any(not ch.isspace() and ch not in "\u200b\u200c\u200d\u2060\ufeff" for ch in text or "")
 
@@ -60,8 +61,8 @@ def submit(ctx: Ctx, team: Team, member: Member, rnd: Round, sections: dict[str,
     if total > MAX_ANSWER_CHARS:
         raise UserError(f"That answer is {total:,} characters; answers are limited to {MAX_ANSWER_CHARS:,}. "
                         "Trim it and send it again.")
-    if not any(_visible(t) for t in [*sections.values(), free_text]):
-        raise UserError("Your answer is empty — write at least a sentence for one of Scope, Segment, Solve or Score.")
+    if not any(visible(t) for t in [*sections.values(), free_text]):
+        raise UserError(EMPTY_ANSWER)
     now = ctx.now()
     answer = mine(ctx, team, rnd, member)
     created = answer is None

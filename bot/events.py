@@ -20,6 +20,7 @@ class Who:
     display_name: str = ""
     is_admin: bool = False
     channel_id: str = ""
+    timezone: str = ""  # the zone the platform knows for the person (Slack's users.info tz), "" if none
 
 
 @dataclass(frozen=True)
