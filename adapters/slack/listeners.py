@@ -35,7 +35,9 @@ from bot.practice import ADMIN_COMMANDS, Practice
 log = logging.getLogger(__name__)
 
 WORK_THREADS = 2  # the core is CPU- and database-bound under the GIL: more threads only slow the acks
-VIEW_THREADS = 4  # views.open only: network waits, so a few in parallel; never behind the work queue
+# views.open only: each thread mostly waits on the network (a round trip to Slack), so enough of them
+# to open 50 presses in flight well within a second at a 150 ms round trip; never behind the work queue
+VIEW_THREADS = 32
 
 
 class Listeners:

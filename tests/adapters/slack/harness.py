@@ -90,7 +90,8 @@ class Response:
 
 class SlackTeam:
     def __init__(self, fake: FakeSlack, db, clock, library, *, transport: str = "dispatch",
-                 settings: Settings | None = None, workspace: str = "T1"):
+                 settings: Settings | None = None, workspace: str = "T1", work: Executor | None = None,
+                 views: Executor | None = None):
         self.fake, self.db, self.clock, self.library = fake, db, clock, library
         self.transport = transport
         self.workspace = workspace
@@ -100,7 +101,7 @@ class SlackTeam:
         self.app = App(self.settings, db, library, practice)
         self.practice = practice
         self.runtime = SlackRuntime(self.app, socket_mode=False, port=0, host="127.0.0.1",
-                                    listener_executor=InlineExecutor())
+                                    listener_executor=work or InlineExecutor(), view_executor=views)
         self.bolt = self.runtime.bolt
         self.dispatcher = Dispatcher(db, clock, {"slack": self.runtime.port}, worker="slack-test", rng=random.Random(1))
         self._triggers = 0
