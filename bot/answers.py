@@ -52,7 +52,7 @@ def submit(ctx: Ctx, team: Team, member: Member, rnd: Round, sections: dict[str,
     """Store or update the member's answer and reply with what it covers and misses."""
     if rnd.phase != "answering":
         raise UserError(f"Answers for this round closed at {when(rnd.answer_deadline, team)}. "
-                        "Your text was not saved — paste it into a drill to keep practising.")
+                        "Your text was not saved.")
     sections = {s: (sections or {}).get(s) or "" for s in STEPS}
     for step, text in sections.items():
         if len(text) > MAX_FIELD_CHARS and source == "form":

@@ -61,20 +61,26 @@ def units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def _escaped_head(text: str, budget: int) -> tuple[str, int]:
+    """The longest escaped beginning of `text` within `budget` units, and how many characters of
+    `text` it holds (an entity is never cut in half)."""
+    used, kept = 0, []
+    for ch in text:
+        piece = _ESCAPES.get(ch, ch)
+        if used + units(piece) > budget:
+            break
+        kept.append(piece)
+        used += units(piece)
+    return "".join(kept), len(kept)
+
+
 def fit(text: str, limit: int) -> str:
     """`text` escaped, at most `limit` units; cut with a visible marker when it is longer."""
     out = escape(text)
     if units(out) <= limit:
         return out
-    budget, used, kept = limit - units(TRUNCATED), 0, []
-    for ch in text:
-        piece = _ESCAPES.get(ch, ch)
-        n = units(piece)
-        if used + n > budget:
-            break
-        kept.append(piece)
-        used += n
-    return "".join(kept).rstrip() + TRUNCATED
+    head, _ = _escaped_head(text, limit - units(TRUNCATED))
+    return head.rstrip() + TRUNCATED
 
 
 def fit_words(text: str, limit: int) -> str:
@@ -85,18 +91,9 @@ def fit_words(text: str, limit: int) -> str:
     out = escape(text)
     if units(out) <= limit:
         return out
-    budget, used, kept = limit - units(ELLIPSIS), 0, []
-    for ch in text:
-        piece = _ESCAPES.get(ch, ch)
-        if used + units(piece) > budget:
-            break
-        kept.append(piece)
-        used += units(piece)
-    cut = "".join(kept)
-    if " " in cut.strip():
-        rest = text[len(unescape(cut)):]
-        if rest[:1] not in ("", " "):  # mid-word: back to the last space
-            cut = cut[:cut.rstrip().rfind(" ")]
+    cut, n = _escaped_head(text, limit - units(ELLIPSIS))
+    if text[n:n + 1] not in ("", " ") and " " in cut.strip():  # mid-word: back to the last space
+        cut = cut[:cut.rstrip().rfind(" ")]
     return cut.rstrip(" ,;:–—-") + ELLIPSIS
 
 

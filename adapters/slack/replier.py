@@ -98,7 +98,9 @@ class Replier:
     def say(self, client: WebClient, who: Who, origin: Origin, message: Message, public: bool = False) -> None:
         """response_url if there is one; else the DM it came from, the channel (public) or an ephemeral; else a DM."""
         parts = render.posts(message)
-        if origin.response_url and all(self._respond(origin.response_url, args, public) for args in parts):
+        if origin.response_url and self._respond(origin.response_url, parts[0], public):
+            for args in parts[1:]:  # the rest the same way (a response_url takes up to 5 answers)
+                self._respond(origin.response_url, args, public)
             return
         thread = {"thread_ts": origin.thread_ts} if origin.thread_ts else {}
         try:
