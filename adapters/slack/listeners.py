@@ -4,10 +4,11 @@ A slash command, button press or modal submission is acknowledged first (Slack's
 deadline). A modal submission is checked inside the ack (`Practice.check_form`, fast and
 without side effects): a fixable mistake keeps the modal open with the member's text and the
 sentence under the field (`response_action: errors`). A press that will open a form opens a
-"Loading…" modal at once, on its own small executor (`views`), so thread chatter and other
-queued work never stand between a press and its modal; the slow work (users.info, the core's
-transaction) follows on the work executor and then fills the modal in. No practice rule lives
-here.
+"Loading…" modal at once, on its own executor (`views`), so thread chatter and other queued
+work never stand between a press and its modal. The rest is a pipeline, so that waiting on
+Slack never holds up the core: users.info on the network executor (`net`), the core's
+transaction on the few `work` threads (it is CPU- and database-bound), then the reply — the
+form filling the modal, messages — on `net` again. No practice rule lives here.
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from bot.practice import ADMIN_COMMANDS, Practice
 log = logging.getLogger(__name__)
 
 WORK_THREADS = 2  # the core is CPU- and database-bound under the GIL: more threads only slow the acks
+NET_THREADS = 16  # users.info and replies: waits on Slack, not the CPU
 # views.open only: each thread mostly waits on the network (a round trip to Slack), so enough of them
 # to open 50 presses in flight well within a second at a 150 ms round trip; never behind the work queue
 VIEW_THREADS = 32
@@ -44,10 +46,13 @@ class Listeners:
     """The bolt listeners: ack, translate, call the core, show the reply."""
 
     def __init__(self, practice: Practice, installation_store: InstallationStore | None, *,
-                 dms: DmChannels | None = None, work: Executor | None = None, views: Executor | None = None):
+                 dms: DmChannels | None = None, work: Executor | None = None, views: Executor | None = None,
+                 net: Executor | None = None):
         self.practice = practice
         self.work = work or ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="slack-work")
         self.views = views or ThreadPoolExecutor(max_workers=VIEW_THREADS, thread_name_prefix="slack-views")
+        self.net = net or (work if work is not None else
+                           ThreadPoolExecutor(max_workers=NET_THREADS, thread_name_prefix="slack-net"))
         self.installation_store = installation_store
         self.directory = Directory()
         self.replier = Replier(dms if dms is not None else DmChannels())
@@ -60,7 +65,8 @@ class Listeners:
             log.info("ignored a malformed Slack %s payload: %s", translate.kind(body) or "unknown", exc)
             return None, Origin()
 
-    def _run(self, body: dict, client: WebClient, opening: Future | None = None) -> None:
+    def _fetch(self, body: dict, client: WebClient, opening: Future | None = None) -> None:
+        """Stage 1 (net): who acted, from users.info; then queue the core's part."""
         event, origin = self._translate(body)
         if event is None:
             return
@@ -73,9 +79,23 @@ class Listeners:
             who = self.directory.with_admin(client, event.who)
         else:
             who = self.directory.named(client, event.who)
-        reply = self.practice.handle(replace(event, who=who))
+        self.work.submit(self._guarded, "core", self._core, client, replace(event, who=who), origin, opening)
+
+    def _core(self, client: WebClient, event: Any, origin: Origin, opening: Future | None) -> None:
+        """Stage 2 (work): the core's transaction; then queue the reply."""
+        reply = self.practice.handle(event)
+        self.net.submit(self._guarded, "reply", self._show, client, event.who, origin, reply, opening)
+
+    def _show(self, client: WebClient, who: Any, origin: Origin, reply: Any, opening: Future | None) -> None:
+        """Stage 3 (net): show the reply, in the placeholder modal if one was opened."""
         view_id = opening.result() if opening is not None else ""
         self.replier.show(client, who, origin, reply, view_id=view_id)
+
+    def _guarded(self, stage: str, fn: Any, *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception:  # noqa: BLE001 - a worker thread has nobody else to tell
+            log.exception("Slack: the %s stage failed after the ack", stage)
 
     def acked(self, ack, body, client) -> None:
         """A slash command, button press or modal submission: check a submission inside the ack,
@@ -92,22 +112,16 @@ class Listeners:
         title = self.practice.form_title(event) if event is not None else None
         if title is not None and origin.trigger_id:
             opening = self.views.submit(self.replier.open_loading, client, event.who, origin.trigger_id, title)
-        self.work.submit(self._work, body, client, opening)
-
-    def _work(self, body: dict, client: WebClient, opening: Future | None = None) -> None:
-        try:
-            self._run(body, client, opening)
-        except Exception:  # noqa: BLE001 - a worker thread has nobody else to tell
-            log.exception("Slack %s: handling failed after the ack", translate.kind(body) or "request")
+        self.net.submit(self._guarded, translate.kind(body) or "request", self._fetch, body, client, opening)
 
     def message(self, body, client, request) -> None:
         retry = (request.headers.get("x-slack-retry-num") or [""])[0]
         if retry:
             log.info("Slack retry %s of event %s", retry, body.get("event_id"))
-        self.work.submit(self._work, body, client)
+        self.net.submit(self._guarded, translate.kind(body) or "event", self._fetch, body, client, None)
 
     def home(self, body, client) -> None:
-        self.work.submit(self._home, body, client)
+        self.work.submit(self._guarded, "home", self._home, body, client)
 
     def _home(self, body, client) -> None:
         opened, _ = self._translate(body)
