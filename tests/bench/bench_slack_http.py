@@ -252,11 +252,14 @@ def main() -> int:
         fake.ask(("delay", args.round_trip))
         pressed = [press(fake, i) for i in range(presses)]
         sent_at: dict[str, float] = {}
+        press_acks: list[float] = []
 
         def one_press(i: int) -> int:
             raw, headers, trigger = pressed[i]
             sent_at[trigger] = time.time()
-            return request(port, "POST", "/slack/events", raw, headers)[0]
+            status, seconds = request(port, "POST", "/slack/events", raw, headers)
+            press_acks.append(seconds * 1000)
+            return status
 
         with ThreadPoolExecutor(args.concurrency) as pool:
             press_statuses = list(pool.map(one_press, range(presses)))
@@ -287,6 +290,8 @@ def main() -> int:
              max(ms), errors, f"{n / wall:.0f}/s", f"{replies}/{n} in {replies_done:.1f}s", f"{ratio:.2f}x (<= 1.5x)"],
             [f"bare Bolt: {len(bare)} commands", args.concurrency, percentile(bare_ms, 50), percentile(bare_ms, 90),
              percentile(bare_ms, 99), max(bare_ms), "", "", "", "1.00x"],
+            [f"press -> ack: {len(press_acks)}/{presses}", args.concurrency, percentile(press_acks, 50),
+             percentile(press_acks, 90), percentile(press_acks, 99), max(press_acks), "", "", "", ""],
             [f"press -> views.open: {len(open_ms)}/{presses}", args.concurrency, percentile(open_ms, 50),
              percentile(open_ms, 90), percentile(open_ms, 99), max(open_ms or [float("nan")]),
              sum(1 for s in press_statuses if s != 200), "", "", "p99 <= 1000 ms"],
@@ -308,6 +313,7 @@ def main() -> int:
                                 "ack_p99_ratio_to_bare_bolt": ratio, "presses": presses,
                                 "api_round_trip_ms": args.round_trip * 1000,
                                 "press_to_views_open_p99_ms": percentile(open_ms, 99),
+                                "press_ack_p99_ms": percentile(press_acks, 99),
                                 "press_to_modal_filled_p99_ms": percentile(shown_ms, 99),
                                 "presses_past_3s": sum(1 for x in open_ms if x > 3000),
                                 "warmup": args.warmup, "server_start_seconds": round(started, 2),
