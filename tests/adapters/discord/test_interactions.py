@@ -59,7 +59,7 @@ def test_admin_setup_maps_the_options_and_posts_publicly(tmp_path, clock, librar
         async with Harness(tmp_path, clock, library) as h:
             body = await h.setup_team()
             assert body["type"] == 4 and not body["data"].get("flags")
-            assert f"#{h.api.channel_id} at 09:00 Europe/Berlin" in text_of(body)
+            assert f"<#{h.api.channel_id}> at 09:00 Europe/Berlin" in text_of(body)  # a channel mention
             with h.app.db.session() as s:
                 team = s.exec(select(Team)).one()
             assert (team.platform, team.workspace_id, team.channel_id) == ("discord", str(h.api.guild_id), str(h.api.channel_id))

@@ -328,7 +328,7 @@ SECTIONS = {"scope": "B2B developers on our SMS API; goal: cut support tickets 3
 async def two_rounds(h: DbHarness) -> None:
     """Both servers set up at 09:00; their rounds are open for answers."""
     assert "at 09:00 Europe/Berlin" in text_of(await h.setup_team())
-    assert f"#{h.channel_b} at 09:00 Europe/Berlin" in text_of(await h.setup_b())
+    assert f"<#{h.channel_b}> at 09:00 Europe/Berlin" in text_of(await h.setup_b())
     h.clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN))
     await h.run_all_due()
     assert h.round_id(h.guild_a) != h.round_id(h.guild_b)
