@@ -271,3 +271,28 @@ def test_item9_links_mentions_channels_and_names_render_readably(slack: SlackTea
     slack.command("U3", "leaderboard streak")
     board = text_of(fake.calls("response_url")[-1])
     assert "\u200b*\u200b_bold\u200b~" in board and "*_bold~" not in board
+
+
+# ---------------------------------------------------------------------------- the shape: one WSGI callable
+
+
+def test_slacks_endpoints_and_another_wsgi_app_share_one_callable(slack: SlackTeam):
+    from io import BytesIO
+
+    from adapters.slack.http import make_wsgi
+
+    def web(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"web home"]
+
+    wsgi = make_wsgi(slack.bolt, signing_secret="x", fallback=web)
+
+    def get(path: str) -> tuple[str, bytes]:
+        seen: list[str] = []
+        body = b"".join(wsgi({"PATH_INFO": path, "REQUEST_METHOD": "GET", "wsgi.input": BytesIO()},
+                             lambda status, headers: seen.append(status)))
+        return seen[0], body
+
+    assert get("/archive") == ("200 OK", b"web home")
+    assert get("/healthz") == ("200 OK", b"ok\n")  # Slack's paths stay Slack's
+    assert get("/slack/events")[0].startswith("405")
