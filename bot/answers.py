@@ -20,9 +20,10 @@ from bot.teams import when
 MAX_FIELD_CHARS = 2900  # inside Slack's 3,000-character input limit
 MAX_ANSWER_CHARS = 100_000  # a 100 KB thread reply is kept whole; anything larger is refused
 ANSWER_WORDS = 12  # after the deadline, a thread reply this long reads as a (late) answer, shorter ones as chat
+EMPTY_ANSWER = "Your answer is empty — write at least a sentence for one of Scope, Segment, Solve or Score."
 
 
-def _visible(text: str) -> bool:
+def visible(text: str) -> bool:
     """False for empty text or text of only whitespace and zero-width characters."""
     return any(not ch.isspace() and ch not in "\u200b\u200c\u200d\u2060\ufeff" for ch in text or "")
 
@@ -52,11 +53,11 @@ def submit(ctx: Ctx, team: Team, member: Member, rnd: Round, sections: dict[str,
     """Store or update the member's answer and reply with what it covers and misses."""
     if rnd.phase != "answering":
         raise UserError(f"Answers for this round closed at {when(rnd.answer_deadline, team)}. "
-                        "Your text was not saved — paste it into a drill to keep practising.")
+                        "Your text was not saved.")
     # a step of only spaces, newlines or zero-width characters is no step: stored empty, so it is never
     # shown as a blank section
-    sections = {s: text if _visible(text := (sections or {}).get(s) or "") else "" for s in STEPS}
-    free_text = free_text if _visible(free_text) else ""
+    sections = {s: text if visible(text := (sections or {}).get(s) or "") else "" for s in STEPS}
+    free_text = free_text if visible(free_text) else ""
     for step, text in sections.items():
         if len(text) > MAX_FIELD_CHARS and source == "form":
             raise UserError(f"{step.capitalize()} is {len(text):,} characters; each step takes up to {MAX_FIELD_CHARS:,}.")
@@ -64,8 +65,8 @@ def submit(ctx: Ctx, team: Team, member: Member, rnd: Round, sections: dict[str,
     if total > MAX_ANSWER_CHARS:
         raise UserError(f"That answer is {total:,} characters; answers are limited to {MAX_ANSWER_CHARS:,}. "
                         "Trim it and send it again.")
-    if not any(_visible(t) for t in [*sections.values(), free_text]):
-        raise UserError("Your answer is empty — write at least a sentence for one of Scope, Segment, Solve or Score.")
+    if not any(visible(t) for t in [*sections.values(), free_text]):
+        raise UserError(EMPTY_ANSWER)
     now = ctx.now()
     answer = mine(ctx, team, rnd, member)
     created = answer is None

@@ -106,7 +106,7 @@ def run_all(app, adapters: list[str] | None = None) -> int:
     ports: dict = {}
     starters = []
     if "slack" in wanted and (s.slack_bot_token or s.slack_client_id):
-        from adapters.slack.app import SlackRuntime
+        from adapters.slack.runtime import SlackRuntime
         rt = SlackRuntime(app, socket_mode=bool(s.slack_app_token))
         ports["slack"] = rt.port
         starters.append(rt.start_background)
@@ -137,7 +137,7 @@ def run_all(app, adapters: list[str] | None = None) -> int:
 
 
 def cmd_slack(args) -> int:
-    from adapters.slack.app import main as slack_main
+    from adapters.slack.runtime import main as slack_main
     return slack_main(_settings(args), http=args.http, port=args.port)
 
 

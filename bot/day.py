@@ -22,11 +22,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import charts, drills, outbox, pairs, reviewers, rounds, schedule, streaks
+from bot import charts, drills, members, outbox, pairs, reviewers, rounds, schedule, streaks
 from bot.context import Ctx
-from bot.localtime import local_wall_to_utc, parse_hhmm, parse_timezone
-from bot.schedule import Step
+from bot.localtime import local_wall_to_utc, parse_hhmm
 from bot.messages import Button, Message, Section, plural
+from bot.schedule import Step
 from bot.results import vote_scores
 from bot.rubric import averages, weakest, weighted
 from bot.store.models import Answer, Member, PracticeDay, Round, RoundStep, Team, Vote
@@ -181,11 +181,7 @@ def _round_steps(ctx: Ctx, team: Team, rnd: Round, grace: timedelta) -> list[tup
 
 
 def _in_quiet_hours(member: Member, team: Team, now: datetime) -> bool:
-    try:
-        tz = parse_timezone(member.timezone) if member.timezone else zone(team)
-    except ValueError:
-        tz = zone(team)
-    local = now.astimezone(tz).time()
+    local = now.astimezone(members.zone(member, team)).time()
     start, end = parse_hhmm(member.quiet_start), parse_hhmm(member.quiet_end)
     return (start <= local or local < end) if start > end else (start <= local < end)
 

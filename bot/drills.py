@@ -26,6 +26,7 @@ from bot.store.models import Answer, Drill, Member, Round, Team
 from bot.teams import today
 
 T = TypeVar("T", Prompt, SkillDrill)
+EMPTY_STEP = "That step is empty — write a sentence or two, then send it."
 
 
 def active(ctx: Ctx, team: Team, member: Member) -> Drill | None:
@@ -256,8 +257,8 @@ def step_form(ctx: Ctx, team: Team, member: Member, drill_id: str) -> Form:
 def submit_step(ctx: Ctx, team: Team, member: Member, drill_id: str, step_id: str, text: str) -> Reply:
     drill = _mine(ctx, team, member, drill_id)
     _check_live(ctx, drill)
-    if not answers._visible(text):
-        raise UserError("That step is empty — write a sentence or two, then send it.")
+    if not answers.visible(text):
+        raise UserError(EMPTY_STEP)
     if len(text) > answers.MAX_FIELD_CHARS * 4:
         raise UserError(f"That is {len(text):,} characters; a drill step takes up to {answers.MAX_FIELD_CHARS * 4:,}.")
     if drill.kind == "skill":

@@ -24,6 +24,7 @@ class Who:
     # server it was sent for), not from the platform: the core then acts only for an existing team
     # that wasn't removed and a member it already knows there — it never creates or restores one.
     claimed: bool = False
+    timezone: str = ""  # the zone the platform knows for the person (Slack's users.info tz), "" if none
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 from sqlmodel import delete, or_, select
 
 from bot.content import DIMENSIONS, STEPS
 from bot.context import Ctx, UserError
-from bot.localtime import parse_hhmm
+from bot.localtime import parse_hhmm, parse_timezone
 from bot.messages import Attachment, Button, Message, Reply, plural
 from bot.store.models import (
     Answer,
@@ -97,8 +98,23 @@ def forget(ctx: Ctx, team: Team, member: Member, confirmed: bool) -> Reply:
     return Reply.note("Forgotten", "Everything sensebot held about you in this team is deleted.")
 
 
-def reminders(ctx: Ctx, member: Member, args: tuple[str, ...]) -> Reply:
-    """`reminders on|off` or `reminders quiet 21:00 08:00`."""
+def zone(member: Member, team: Team) -> ZoneInfo:
+    """The member's own time zone, the one rule for it: the zone they set (`reminders tz`) wins
+    over the one their platform knows (Slack's profile tz), which wins over the team's."""
+    for name in (member.timezone, member.platform_timezone):
+        if name:
+            try:
+                return parse_timezone(name)
+            except ValueError:
+                continue
+    return parse_timezone(team.timezone)
+
+
+REMINDERS_USAGE = "Usage: reminders on | reminders off | reminders quiet 21:00 08:00 | reminders tz Europe/Berlin"
+
+
+def reminders(ctx: Ctx, team: Team, member: Member, args: tuple[str, ...]) -> Reply:
+    """`reminders on|off`, `reminders quiet 21:00 08:00`, or `reminders tz Area/City` (your own zone)."""
     arg = args[0].lower() if args else ""
     if arg in ("on", "off"):
         member.reminders = arg == "on"
@@ -107,11 +123,17 @@ def reminders(ctx: Ctx, member: Member, args: tuple[str, ...]) -> Reply:
             member.quiet_start, member.quiet_end = (parse_hhmm(a).strftime("%H:%M") for a in args[1:3])
         except ValueError as exc:
             raise UserError(str(exc)) from None
+    elif arg in ("tz", "timezone") and len(args) == 2:
+        try:
+            member.timezone = parse_timezone(args[1]).key
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     elif arg:
-        raise UserError("Usage: reminders on | reminders off | reminders quiet 21:00 08:00")
+        raise UserError(REMINDERS_USAGE)
     state = "on" if member.reminders else "off"
     return Reply.note(f"Reminders are {state}",
-                      f"At most one private reminder a round, never between {member.quiet_start} and {member.quiet_end} your time.")
+                      f"At most one private reminder a round, never between {member.quiet_start} and {member.quiet_end} "
+                      f"your time ({zone(member, team).key}).")
 
 
 def leaderboard_visibility(ctx: Ctx, member: Member, show: bool) -> Reply:

@@ -115,6 +115,12 @@ class Message:
         return "\n".join(parts)
 
 
+def channel_ref(channel_id: str) -> str:
+    """A channel named in a message's text: `<#ID>`, which every adapter shows as a link to it
+    (Slack and Discord both write channel links this way; a channel link never notifies anyone)."""
+    return f"<#{channel_id}>"
+
+
 @dataclass(frozen=True)
 class Form:
     """A modal to open. `meta` comes back untouched in `FormSubmitted.meta`."""
@@ -147,6 +153,7 @@ class Reply:
     form: Form | None = None
     private: bool = True
     attachment: Attachment | None = None
+    direct: bool = False  # a long-lived private exchange (a drill): in the member's DM, not a passing ephemeral
 
     @classmethod
     def note(cls, title: str, text: str = "", **kw: Any) -> Reply:

@@ -18,6 +18,7 @@ from bot import (
     calibration,
     day,
     drills,
+    forms,
     leaderboard,
     members,
     outbox,
@@ -71,6 +72,7 @@ HELP = [
     ("leaderboard hide|show", "leave or rejoin the leaderboards"),
     ("progress", "your scores per rubric dimension and your weakest spot"),
     ("reminders on|off|quiet HH:MM HH:MM", "private reminders before the answer deadline"),
+    ("reminders tz Area/City", "your own time zone for quiet hours"),
     ("pairs on|off", "a weekly mock-interview partner (pairs shows this week's)"),
     ("export", "everything sensebot holds about you, as JSON"),
     ("forget-me", "delete your answers, votes and preferences"),
@@ -106,7 +108,9 @@ class Practice:
                 reply = self._dispatch(Ctx(session, self.clock, self.library), event)
                 changed = session.info.pop("team_changed", None)
         except UserError as exc:
-            return Reply.note(str(exc))
+            kept = forms.kept_text(event) if isinstance(event, FormSubmitted) else None
+            # a form's text that could not be saved goes back to its author: nothing they wrote is lost
+            return Reply(messages=(Message(str(exc)),) + ((kept,) if kept else ()))
         except OperationalError:
             log.warning("database unavailable while handling %s", type(event).__name__)
             return Reply.note("sensebot couldn't reach its database just now — nothing was saved. Try again in a moment.")
@@ -117,6 +121,34 @@ class Practice:
             for listener in self.on_team_change:
                 listener(changed)
         return reply
+
+    def check_form(self, event: FormSubmitted) -> dict[str, str]:
+        """{field id: sentence} for a submission that can't be saved as it is. Fast and without side
+        effects (no database): adapters call it inside the platform's acknowledgement, so the form
+        stays open with the member's text and the sentence under the field."""
+        return forms.check(event)
+
+    def form_title(self, event: Event) -> str | None:
+        """The title of the form this event will most likely open (None: it opens none). Fast and
+        without side effects: adapters open the form's window at once, before the slow work."""
+        return forms.title(event)
+
+    def is_round_thread(self, who: Who, thread_ref: str) -> bool:
+        """Is this thread one of the team's rounds? Read-only: replies in any other thread are
+        none of sensebot's business (no member row, nothing stored, nothing asked of the platform)."""
+        def look(ctx: Ctx) -> bool:
+            team = teams.find_team(ctx, who.platform, who.workspace_id)
+            return team is not None and rounds.by_thread(ctx, team, thread_ref) is not None
+        return bool(self.with_ctx(look))
+
+    @staticmethod
+    def installed_message(restored: bool) -> Message:
+        """What the person who installed (or re-added) sensebot is told."""
+        if restored:
+            return Message("sensebot is back", "Your team's answers, streaks and settings were kept, and the daily "
+                                               "prompt is scheduled again — nothing more to do.")
+        return Message("sensebot is installed", "Next: invite it to a channel and run setup there, "
+                                                "e.g. setup #pm-practice 09:00 Europe/Berlin mon-fri.")
 
     def run_due(self, team_id: int) -> list[tuple[str, str]]:
         """Run a team's due steps in one transaction (the scheduler's job calls this)."""
@@ -234,6 +266,10 @@ class Practice:
     # ------------------------------------------------------------ routing
 
     def _dispatch(self, ctx: Ctx, event: Event) -> Reply:
+        if isinstance(event, ThreadReply):
+            known = teams.find_team(ctx, event.who.platform, event.who.workspace_id)
+            if known is None or rounds.by_thread(ctx, known, event.thread_ref) is None:
+                return Reply()  # a thread that is not a round's: not ours to answer, nothing to store
         if event.who.claimed:
             team, member = self._claimed(ctx, event.who)
         else:
@@ -289,7 +325,7 @@ class Practice:
         if name == "results":
             return self._results(ctx, team)
         if name == "drill":
-            return drills.start(ctx, team, member, args)
+            return _in_dm(drills.start(ctx, team, member, args))
         if name == "streak":
             info = streaks.streak(ctx, team, member)
             nxt = next((m for m in streaks.MILESTONES if m > info.current), None)
@@ -300,7 +336,7 @@ class Practice:
         if name == "progress":
             return progress.report(ctx, team, member)
         if name == "reminders":
-            return members.reminders(ctx, member, args)
+            return members.reminders(ctx, team, member, args)
         if name == "pairs":
             return pairs.command(ctx, team, member, args)
         if name == "export":
@@ -338,11 +374,11 @@ class Practice:
             member.calibrated_at = ctx.now()
             return Reply(form=votes.form(ctx, team, member, act.value))
         if act.action == "drill":
-            return drills.start(ctx, team, member, tuple(act.value.split()) if act.value else ())
+            return _in_dm(drills.start(ctx, team, member, tuple(act.value.split()) if act.value else ()))
         if act.action == "drill_step":
             return Reply(form=drills.step_form(ctx, team, member, act.value))
         if act.action == "drill_stop":
-            return drills.stop(ctx, team, member, act.value or None)
+            return _in_dm(drills.stop(ctx, team, member, act.value or None))
         if act.action == "mock_rate":
             return Reply(form=pairs.rate_form(ctx, team, member, act.value))
         if act.action == "mock_missed":
@@ -368,7 +404,8 @@ class Practice:
         if f.form == "drill_step":
             step = f.meta.get("step", "")
             text = f.values.get(step) or f.values.get("answer") or ""
-            return drills.submit_step(ctx, team, member, f.meta.get("drill_id", ""), "" if step == "answer" else step, text)
+            return _in_dm(drills.submit_step(ctx, team, member, f.meta.get("drill_id", ""),
+                                             "" if step == "answer" else step, text))
         raise UserError(self.old_version())
 
     def _thread(self, ctx: Ctx, team: Team, member: Member, t: ThreadReply) -> Reply:
@@ -478,6 +515,12 @@ class Practice:
                           for a in teams.recent_audit(ctx, team)) or "none"
         return Reply(messages=(Message("sensebot status", teams.describe(team), sections=(
             Section("Next steps", nxt), Section("Delivery problems", fails), Section("Recent admin actions", audit))),))
+
+
+def _in_dm(reply: Reply) -> Reply:
+    """A drill runs in the member's direct messages: it outlasts an ephemeral message, which a
+    reload or another device drops (a 45-minute mock's buttons would vanish mid-drill)."""
+    return replace(reply, direct=True)
 
 
 def _int(value: str) -> int:

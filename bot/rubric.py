@@ -11,19 +11,20 @@ from bot.content import DIMENSIONS, Rubric
 from bot.context import UserError
 
 
+def check_score(dim: str, raw: object) -> int:
+    """One raw form value as a 1-5 integer, or ValueError with a sentence."""
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise ValueError(f"Give {dim.replace('_', ' ')} a score from 1 to 5.") from None
+    if not 1 <= value <= 5:
+        raise ValueError(f"Scores run from 1 to 5; {dim.replace('_', ' ')} got {value}.")
+    return value
+
+
 def check_scores(scores: Mapping[str, object]) -> dict[str, int]:
     """Turn raw form values into five 1-5 integers, or raise ValueError with a sentence."""
-    out: dict[str, int] = {}
-    for dim in DIMENSIONS:
-        raw = scores.get(dim)
-        try:
-            value = int(str(raw).strip())
-        except (TypeError, ValueError):
-            raise ValueError(f"Give {dim.replace('_', ' ')} a score from 1 to 5.") from None
-        if not 1 <= value <= 5:
-            raise ValueError(f"Scores run from 1 to 5; {dim.replace('_', ' ')} got {value}.")
-        out[dim] = value
-    return out
+    return {dim: check_score(dim, scores.get(dim)) for dim in DIMENSIONS}
 
 
 def read_scores(values: Mapping[str, object]) -> dict[str, int]:

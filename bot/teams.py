@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from bot.context import Ctx, UserError
 from bot.events import Who
+from bot.messages import channel_ref
 from bot.localtime import (
     format_weekdays,
     local_date,
@@ -79,6 +80,8 @@ def ensure_member(ctx: Ctx, team: Team, who: Who) -> Member:
         ctx.session.add(member)
     elif who.display_name and member.display_name != who.display_name:
         member.display_name = who.display_name
+    if who.timezone and member.platform_timezone != who.timezone:
+        member.platform_timezone = who.timezone
     member.last_active_at = ctx.now()
     ctx.session.flush()
     return member
@@ -122,7 +125,7 @@ def setup(ctx: Ctx, team: Team, actor: str, args: tuple[str, ...]) -> str:
     team.timezone = tz.key
     team.weekdays = format_weekdays(days)
     audit(ctx, team, actor, "setup", f"#{channel} {team.practice_time} {tz.key} {team.weekdays}")
-    return (f"Daily prompts will go to #{channel} at {team.practice_time} {tz.key} on "
+    return (f"Daily prompts will go to {channel_ref(channel)} at {team.practice_time} {tz.key} on "
             f"{team.weekdays.replace(',', ', ')}.")
 
 
@@ -192,7 +195,7 @@ def set_option(ctx: Ctx, team: Team, actor: str, args: tuple[str, ...]) -> str:
 
 
 def describe(team: Team) -> str:
-    where = f"#{team.channel_id}" if team.channel_id else "no channel yet (run setup)"
+    where = channel_ref(team.channel_id) if team.channel_id else "no channel yet (run setup)"
     state = "paused" if team.paused else "running"
     skips = ", ".join(team.skip_dates[-5:]) if team.skip_dates else "none"
     return (f"Prompts: {where} at {team.practice_time} {team.timezone} on {team.weekdays.replace(',', ', ')} ({state}).\n"

@@ -47,7 +47,9 @@ def render(message: Message) -> str:
         lines.append(f"  (chart saved to {save_chart(message.chart)})")
     if message.footer:
         lines.append(f"  {message.footer}")
-    return clean("\n".join(lines))
+    out = "\n".join(lines)
+    # the core names channels as <#ID> (bot.messages.channel_ref); a terminal shows #ID
+    return clean(out if message.user_text else re.sub(r"<#([A-Za-z0-9_-]+)>", r"#\1", out))
 
 
 def render_reply(reply: Reply, to: str = "you") -> str:

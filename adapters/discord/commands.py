@@ -94,11 +94,12 @@ def build_tree(client: discord.Client, runtime: DiscordRuntime) -> Tree:
         await run(interaction, "progress")
 
     @tree.command(name="reminders", description="Private reminders before the answer deadline")
-    @app_commands.describe(state="Turn reminders on or off", quiet_from="Quiet hours start (HH:MM)", quiet_to="Quiet hours end (HH:MM)")
+    @app_commands.describe(state="Turn reminders on or off", quiet_from="Quiet hours start (HH:MM)", quiet_to="Quiet hours end (HH:MM)",
+                           timezone="Your own time zone for quiet hours, e.g. Europe/Berlin")
     @app_commands.choices(state=[Choice(name="on", value="on"), Choice(name="off", value="off")])
     async def reminders(interaction: discord.Interaction, state: str | None = None, quiet_from: str | None = None,
-                        quiet_to: str | None = None):
-        await run(interaction, "reminders", state=state, quiet_from=quiet_from, quiet_to=quiet_to)
+                        quiet_to: str | None = None, timezone: str | None = None):
+        await run(interaction, "reminders", state=state, quiet_from=quiet_from, quiet_to=quiet_to, timezone=timezone)
 
     @tree.command(name="pairs", description="A weekly mock-interview partner")
     @app_commands.describe(state="Join or leave the weekly pairing (leave empty to see this week's partner)")

@@ -64,6 +64,8 @@ def command(w: Who, name: str, **options: Any) -> Command:
     if name == "reminders":
         state = options.get("state") or ""
         quiet = _words(options.get("quiet_from"), options.get("quiet_to"))
+        if options.get("timezone"):
+            return Command(w, "reminders", ("tz", *_words(options.get("timezone"))))
         if quiet and state in ("", "quiet"):
             return Command(w, "reminders", ("quiet", *quiet))
         return Command(w, "reminders", _words(state))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -27,6 +27,9 @@ from adapters.slack import render
 from bot.messages import Message
 from bot.pacing import Bucket
 from bot.ports import DeliveryError
+
+if TYPE_CHECKING:
+    from adapters.slack.directory import DmChannels
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,9 @@ PERMANENT = frozenset({
     "restricted_action", "team_access_not_granted", "ekm_access_denied", "user_disabled", "channel_is_archived",
     "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "too_many_attachments",
     "invalid_arguments", "messages_tab_disabled", "user_is_bot", "app_uninstalled", "org_login_required",
+    # the message itself is refused: block text past Slack's budget (bolt-js #2509, #2867), a bad field
+    "msg_blocks_too_long", "invalid_attachments", "too_many_blocks", "invalid_metadata_format",
+    "invalid_metadata_schema", "metadata_too_large", "duplicate_message_not_found", "channel_type_not_supported",
 })
 RATE_LIMITED = "ratelimited"
 
@@ -94,20 +100,25 @@ class SlackPort:
     platform = "slack"
 
     def __init__(self, *, token: str = "", installation_store: InstallationStore | None = None,
-                 base_url: str | None = None, timeout: int = 10, rate_scale: float = 1.0):
+                 base_url: str | None = None, timeout: int = 10, rate_scale: float = 1.0,
+                 dms: DmChannels | None = None):
         self.token = token
         self.rate_scale = rate_scale
         self.installation_store = installation_store
         self.base_url = api_url(base_url)
         self.timeout = timeout
         self._clients: dict[str, WebClient] = {}
-        self._dms: dict[tuple[str, str], str] = {}  # (workspace, user) -> DM channel id
+        if dms is None:
+            from adapters.slack.directory import DmChannels
+            dms = DmChannels()
+        self._dms = dms  # (workspace, user) -> DM channel id, shared with the replier
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ tokens and clients
 
     def token_for(self, workspace_id: str) -> str:
-        """The bot token for a workspace: its OAuth installation's, else SLACK_BOT_TOKEN."""
+        """The bot token for a workspace: its OAuth installation's (with OAuth on, a workspace
+        without one has uninstalled sensebot: SLACK_BOT_TOKEN is never its fallback), else SLACK_BOT_TOKEN."""
         if self.installation_store is not None:
             try:
                 bot = self.installation_store.find_bot(enterprise_id=None, team_id=workspace_id)
@@ -115,7 +126,7 @@ class SlackPort:
                 raise DeliveryError(f"installation store unavailable ({type(exc).__name__})") from None
             if bot is not None and bot.bot_token:
                 return bot.bot_token
-        if self.token:
+        elif self.token:
             return self.token
         raise DeliveryError(f"sensebot is not installed in Slack workspace {workspace_id}", permanent=True)
 
@@ -143,20 +154,34 @@ class SlackPort:
         s = self.rate_scale
         out = [Bucket(f"slack:{workspace_id}:{kind}:{target}", rate=POSTS_PER_CHANNEL * s),
                Bucket(f"slack:{workspace_id}:chat.postMessage", rate=POSTS_PER_WORKSPACE * s)]
-        if kind == "direct" and (workspace_id, target) not in self._dms:
+        if kind == "direct" and self._dms.get((workspace_id, target)) is None:
             out.append(Bucket(f"slack:{workspace_id}:conversations.open", rate=OPENS_PER_WORKSPACE * s))
         return out
 
     def post(self, workspace_id: str, channel_id: str, message: Message, thread_ref: str | None = None) -> str:
+        """Post a message — in parts when it passes Slack's block-text budget; the first part (with
+        the buttons) is the message's reference. A later part that fails is logged, not retried:
+        a retry would post the first part twice."""
         client = self.client(workspace_id)
-        kwargs: dict[str, Any] = dict(channel=channel_id, **render.post_args(message),
-                                      unfurl_links=False, unfurl_media=False)
-        if thread_ref:
-            kwargs["thread_ts"] = thread_ref
-        resp = self._call("chat.postMessage", client.chat_postMessage, **kwargs)
-        ts = resp.get("ts") if hasattr(resp, "get") else None
-        if not ts:
-            raise DeliveryError("chat.postMessage: answer without ts")
+        first_ts = ""
+        for i, args in enumerate(render.posts(message)):
+            kwargs: dict[str, Any] = dict(channel=channel_id, **args, unfurl_links=False, unfurl_media=False)
+            if thread_ref:
+                kwargs["thread_ts"] = thread_ref
+            try:
+                resp = self._call("chat.postMessage", client.chat_postMessage, **kwargs)
+            except DeliveryError as exc:
+                if i == 0:
+                    raise
+                log.warning("part %d of a message to %s failed: %s", i + 1, channel_id, exc.reason)
+                break
+            ts = resp.get("ts") if hasattr(resp, "get") else None
+            if not ts:
+                if i == 0:
+                    raise DeliveryError("chat.postMessage: answer without ts")
+                break
+            first_ts = first_ts or str(ts)
+        ts = first_ts
         if message.chart is not None:
             self._upload_chart(client, channel_id, message, thread_ref)
         return str(ts)
@@ -182,5 +207,5 @@ class SlackPort:
             channel = (resp.get("channel") or {}).get("id") if hasattr(resp, "get") else None
             if not channel:
                 raise DeliveryError("conversations.open: answer without a channel")
-            self._dms[(workspace_id, user_id)] = channel
+            self._dms.put((workspace_id, user_id), channel)
         return self.post(workspace_id, channel, message)

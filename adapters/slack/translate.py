@@ -102,6 +102,35 @@ def kind(body: Mapping[str, Any]) -> str:
     return ""
 
 
+_MARKUP = re.compile(r"<([^<>]*)>")
+
+
+def _readable(match: re.Match) -> str:
+    inner = match.group(1)
+    target, _, label = inner.partition("|")
+    if target.startswith("@"):  # <@U123|ann> a person
+        return f"@{label or target[1:]}"
+    if target.startswith("#"):  # <#C123|general> a channel
+        return f"#{label or target[1:]}"
+    if target.startswith("!"):  # <!here>, <!subteam^S1|@pms>, <!date^...|Nov 23>
+        return label or f"@{target[1:].split('^')[0]}"
+    if not target:
+        return match.group(0)
+    return f"{label} ({target})" if label and label != target else target  # a link
+
+
+def readable(text: str) -> str:
+    """A message's text as the person saw it: Slack's markup for links, mentions and channels
+    (`<https://…|this>`, `<@U123>`) as readable text ("this (https://…)", "@U123"), entities
+    unescaped. What is stored is what people read; shown again, it is escaped and pings no one."""
+    return unescape(_MARKUP.sub(_readable, text or ""))
+
+
+def view_of(body: Mapping[str, Any]) -> dict:
+    """The view of a view_submission ({} if none)."""
+    return _dict(body.get("view"))
+
+
 def well_formed(body: Any) -> bool:
     """Has a payload the fields Slack always sends for its type? (bolt itself trips over some that lack them)."""
     if not isinstance(body, Mapping):
@@ -227,7 +256,7 @@ def message(body: Mapping[str, Any]) -> ThreadReply | DirectMessage | None:
     channel = _need(ev.get("channel"), "channel")
     team = _opt(ev.get("team")) or _opt(body.get("team_id"))
     who = Who(PLATFORM, _need(team, "team_id"), user, channel_id=channel)
-    text = unescape(_opt(ev.get("text")))
+    text = readable(_opt(ev.get("text")))
     if ev.get("channel_type") == "im" or (not ev.get("channel_type") and _is_dm_channel(channel)):
         return DirectMessage(who, text)
     thread_ts, ts = _opt(ev.get("thread_ts")), _opt(ev.get("ts"))

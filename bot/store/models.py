@@ -56,7 +56,8 @@ class Member(SQLModel, table=True):
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
     user_id: str = Field(max_length=64)
     display_name: str = Field(default="", max_length=200)
-    timezone: str | None = Field(default=None, max_length=64)
+    timezone: str | None = Field(default=None, max_length=64)  # set by the member (`reminders tz`): wins
+    platform_timezone: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})  # the platform's
     reminders: bool = True
     quiet_start: str = Field(default="21:00", max_length=5)
     quiet_end: str = Field(default="08:00", max_length=5)

@@ -1,4 +1,5 @@
-"""Benchmark: acknowledgement latency of `sensebot slack --http` under a burst of slash commands.
+"""Benchmark: acknowledgement latency of `sensebot slack --http` under a burst of slash commands,
+against a bare Bolt app on the same server, and how soon a pressed button's modal opens.
 
 Starts the real server (`python -m bot.cli slack --http --port P`, i.e. `sensebot slack --http`) as a
 subprocess on a temp SQLite file, with its Web API calls (auth.test, users.info, response_url
@@ -7,14 +8,24 @@ with the other for a GIL while latencies are taken). Sends 2,000 signed slash co
 and `/sensebot streak`, alternating, from 200 users) with 50 in flight at once, each on its own
 connection as Slack sends them, and times each from connecting to the end of the HTTP answer (the
 ack). A short warm-up (not counted) goes first. Also reports how many replies reached the
-response_url and when. Target: p99 <= 100 ms, 0 errors (non-200 answers or failed requests).
+response_url and when. Target: 0 errors (non-200 answers or failed requests).
 
-    python tests/bench/bench_slack_http.py [--quick] [--requests 2000] [--concurrency 50]
+Absolute times move with the machine, so the same burst is then sent to a bare Bolt app that only
+acks (`bare_bolt.py`: the same waitress server and settings) and sensebot's ack p99 is reported
+as a ratio to it (target <= 1.5x).
+
+Then the fake's Web API answers after a realistic round trip (150 ms) and 50 button presses at a
+time ("Answer", from members the bot has not seen yet, so each also costs a users.info) measure the
+delay from each press being sent to its views.open reaching the fake — the trigger id expires 3 s
+after the press; target p99 <= 1 s — and to the form (or the core's answer) filling the modal.
+
+    python tests/bench/bench_slack_http.py [--quick] [--requests 2000] [--concurrency 50] [--presses 300]
 """
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import multiprocessing
 import os
 import resource
@@ -46,13 +57,23 @@ def cpu_seconds(pid: int) -> float:
 
 
 def serve_fake(conn, users: int) -> None:
-    """The FakeSlack, in its own process; answers "replies" (response_url calls so far) and "calls"."""
+    """The FakeSlack, in its own process; answers "replies" (response_url calls so far), "calls",
+    "views" (trigger id -> arrival of its views.open; view id -> arrival of its views.update) and
+    ("delay", seconds) (every API call answers after that long from then on)."""
     fake = FakeSlack(users={f"U{i:04d}": {"name": f"user{i}", "real_name": f"User {i}"} for i in range(users)})
     fake.start()
     conn.send(fake.root)
     while True:
         msg = conn.recv()
-        if msg == "replies":
+        if isinstance(msg, tuple) and msg[0] == "delay":
+            fake.delay = msg[1]
+            conn.send(True)
+        elif msg == "views":
+            opens = {str(c.params.get("trigger_id")): (c.at, str((c.response or {}).get("view", {}).get("id")))
+                     for c in fake.calls("views.open")}
+            updates = {str(c.params.get("view_id")): c.at for c in fake.calls("views.update")}
+            conn.send((opens, updates))
+        elif msg == "replies":
             conn.send(len(fake.calls("response_url")))
         elif msg == "calls":
             counts: dict[str, int] = {}
@@ -115,6 +136,67 @@ def command(fake: RemoteFake, i: int, users: int) -> tuple[bytes, dict]:
     return body, headers
 
 
+def press(fake: RemoteFake, i: int) -> tuple[bytes, dict, str]:
+    """An "Answer" button press by a member not seen before (so it costs a users.info too)."""
+    user = f"UP{i:05d}"
+    trigger = f"{i}.738474920.press"
+    body = fixture("block_actions", user={"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T1"},
+                   trigger_id=trigger, response_url=fake.response_url(f"p{i}"))
+    body["actions"] = [{**body["actions"][0], "action_id": "answer", "value": ""}]
+    raw = urlencode({"payload": json.dumps(body)}).encode()
+    return raw, {"Content-Type": "application/x-www-form-urlencoded", **sign(raw)}, trigger
+
+
+def burst(port: int, bodies: list[tuple[bytes, dict]], concurrency: int) -> tuple[list[float], list[int], float]:
+    """Send every body, `concurrency` at a time; (ack seconds, statuses, wall seconds)."""
+    latencies: list[float] = [0.0] * len(bodies)
+    statuses: list[int] = [0] * len(bodies)
+
+    def one(i: int) -> None:
+        statuses[i], latencies[i] = request(port, "POST", "/slack/events", *bodies[i])
+
+    t = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(len(bodies))))
+    return latencies, statuses, time.perf_counter() - t
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, log) -> float:
+    t0 = time.monotonic()
+    while request(port, "GET", "/healthz", timeout=2)[0] != 200:
+        if proc.poll() is not None:
+            log.seek(0)
+            raise SystemExit(f"the server exited with {proc.returncode}:\n{log.read()}")
+        if time.monotonic() - t0 > 60:
+            raise SystemExit("the server did not come up within 60 s")
+        time.sleep(0.1)
+    return time.monotonic() - t0
+
+
+def bare_bolt_acks(bodies: list[tuple[bytes, dict]], warmup: int, concurrency: int, tmp: Path,
+                   api_url: str) -> list[float]:
+    """The same burst against the bare Bolt app; its ack latencies."""
+    port = free_port()
+    log = open(tmp / "bare.log", "w+")  # noqa: SIM115 - the server writes to it for the whole run
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "bench" / "bare_bolt.py"), str(port), api_url], cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(port, proc, log)
+        for body, headers in bodies[:warmup]:
+            request(port, "POST", "/slack/events", body, headers)
+        latencies, statuses, _ = burst(port, bodies[warmup:], concurrency)
+        if any(s != 200 for s in statuses):
+            print(f"bare Bolt app: {sum(s != 200 for s in statuses)} non-200 answers", file=sys.stderr)
+        return latencies
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="400 commands")
@@ -122,8 +204,11 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=50)
     ap.add_argument("--users", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--presses", type=int, default=300)
+    ap.add_argument("--round-trip", type=float, default=0.150, help="seconds the fake API takes to answer")
     args = ap.parse_args()
     n = 400 if args.quick else args.requests
+    presses = 100 if args.quick else args.presses
 
     fake = RemoteFake(args.users)
     port = free_port()
@@ -137,15 +222,7 @@ def main() -> int:
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     rc = None
     try:
-        t0 = time.monotonic()
-        while request(port, "GET", "/healthz", timeout=2)[0] != 200:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise SystemExit(f"the server exited with {proc.returncode}:\n{log.read()}")
-            if time.monotonic() - t0 > 60:
-                raise SystemExit("the server did not come up within 60 s")
-            time.sleep(0.1)
-        started = time.monotonic() - t0
+        started = wait_healthy(port, proc, log)
         print(f"server up after {started:.1f}s; warming up", file=sys.stderr)
 
         bodies = [command(fake, i, args.users) for i in range(n + args.warmup)]
@@ -154,22 +231,10 @@ def main() -> int:
         time.sleep(0.5)
         replies_before = fake.ask("replies")
 
-        latencies: list[float] = [0.0] * n
-        statuses: list[int] = [0] * n
-        lock = threading.Lock()
-
-        def one(i: int) -> None:
-            body, headers = bodies[args.warmup + i]
-            status, seconds = request(port, "POST", "/slack/events", body, headers)
-            with lock:
-                statuses[i], latencies[i] = status, seconds
-
         print(f"sending {n} slash commands, {args.concurrency} at a time", file=sys.stderr)
         server_cpu, client_cpu = cpu_seconds(proc.pid), resource.getrusage(resource.RUSAGE_SELF)
         t_start = time.perf_counter()
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            list(pool.map(one, range(n)))
-        wall = time.perf_counter() - t_start
+        latencies, statuses, wall = burst(port, bodies[args.warmup:], args.concurrency)
         server_cpu = cpu_seconds(proc.pid) - server_cpu
         ru = resource.getrusage(resource.RUSAGE_SELF)
         client_cpu = ru.ru_utime + ru.ru_stime - client_cpu.ru_utime - client_cpu.ru_stime
@@ -178,6 +243,35 @@ def main() -> int:
             time.sleep(0.05)
         replies = fake.ask("replies") - replies_before
         replies_done = time.perf_counter() - t_start
+
+        print("sending the same burst to a bare Bolt app on the same server", file=sys.stderr)
+        bare = bare_bolt_acks(bodies, args.warmup, args.concurrency, Path(tmp.name), fake.url)
+
+        print(f"pressing Answer {presses} times, {args.concurrency} at a time, API round trip "
+              f"{args.round_trip * 1000:.0f} ms", file=sys.stderr)
+        fake.ask(("delay", args.round_trip))
+        pressed = [press(fake, i) for i in range(presses)]
+        sent_at: dict[str, float] = {}
+        press_acks: list[float] = []
+
+        def one_press(i: int) -> int:
+            raw, headers, trigger = pressed[i]
+            sent_at[trigger] = time.time()
+            status, seconds = request(port, "POST", "/slack/events", raw, headers)
+            press_acks.append(seconds * 1000)
+            return status
+
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            press_statuses = list(pool.map(one_press, range(presses)))
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            opens, updates = fake.ask("views")
+            if all(t in opens and opens[t][1] in updates for t in sent_at):
+                break
+            time.sleep(0.2)
+        fake.ask(("delay", 0.0))
+        open_ms = [(opens[t][0] - sent_at[t]) * 1000 for t in sent_at if t in opens]
+        shown_ms = [(updates[opens[t][1]] - sent_at[t]) * 1000 for t in sent_at if t in opens and opens[t][1] in updates]
         api_calls = fake.ask("calls")
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -189,12 +283,25 @@ def main() -> int:
         fake.stop()
 
     ms = [x * 1000 for x in latencies]
+    bare_ms = [x * 1000 for x in bare]
     errors = sum(1 for s in statuses if s != 200)
-    rows = [[n, args.concurrency, percentile(ms, 50), percentile(ms, 90), percentile(ms, 99), max(ms), errors,
-             f"{n / wall:.0f}/s", f"{replies}/{n} in {replies_done:.1f}s", 100]]
-    headers = ["commands", "in flight", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "acks", "replies",
-               "target p99 ms"]
+    ratio = percentile(ms, 99) / percentile(bare_ms, 99)
+    rows = [[f"sensebot: {n} commands", args.concurrency, percentile(ms, 50), percentile(ms, 90), percentile(ms, 99),
+             max(ms), errors, f"{n / wall:.0f}/s", f"{replies}/{n} in {replies_done:.1f}s", f"{ratio:.2f}x (<= 1.5x)"],
+            [f"bare Bolt: {len(bare)} commands", args.concurrency, percentile(bare_ms, 50), percentile(bare_ms, 90),
+             percentile(bare_ms, 99), max(bare_ms), "", "", "", "1.00x"],
+            [f"press -> ack: {len(press_acks)}/{presses}", args.concurrency, percentile(press_acks, 50),
+             percentile(press_acks, 90), percentile(press_acks, 99), max(press_acks), "", "", "", ""],
+            [f"press -> views.open: {len(open_ms)}/{presses}", args.concurrency, percentile(open_ms, 50),
+             percentile(open_ms, 90), percentile(open_ms, 99), max(open_ms or [float("nan")]),
+             sum(1 for s in press_statuses if s != 200), "", "", "p99 <= 1000 ms"],
+            [f"press -> modal filled: {len(shown_ms)}/{presses}", args.concurrency, percentile(shown_ms, 50),
+             percentile(shown_ms, 90), percentile(shown_ms, 99), max(shown_ms or [float("nan")]), "", "", "", ""]]
+    headers = ["what", "in flight", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "acks", "replies",
+               "ack p99 / bare, target"]
     print(table(headers, rows))
+    print(f"\nAPI round trip at the fake for the presses: {args.round_trip * 1000:.0f} ms; a trigger id expires 3 s "
+          f"after the press: {sum(1 for x in open_ms if x > 3000)} of {len(open_ms)} opened later than that")
     print(f"\nwhile acking: the server used {server_cpu:.1f} s of CPU in {wall:.1f} s ({100 * server_cpu / wall:.0f}% of a core), "
           f"the client {client_cpu:.1f} s; {os.cpu_count()} CPUs. Web API calls at the fake: {api_calls}")
     print(f"server exit code on SIGTERM: {rc}")
@@ -202,6 +309,13 @@ def main() -> int:
     if problems:
         print(f"server log: {len(problems)} error lines, first: {problems[0]}")
     path = write("slack_http", {"requests": n, "concurrency": args.concurrency, "users": args.users,
+                                "ack_p99_ms": percentile(ms, 99), "bare_bolt_ack_p99_ms": percentile(bare_ms, 99),
+                                "ack_p99_ratio_to_bare_bolt": ratio, "presses": presses,
+                                "api_round_trip_ms": args.round_trip * 1000,
+                                "press_to_views_open_p99_ms": percentile(open_ms, 99),
+                                "press_ack_p99_ms": percentile(press_acks, 99),
+                                "press_to_modal_filled_p99_ms": percentile(shown_ms, 99),
+                                "presses_past_3s": sum(1 for x in open_ms if x > 3000),
                                 "warmup": args.warmup, "server_start_seconds": round(started, 2),
                                 "wall_seconds": wall, "server_cpu_seconds": server_cpu,
                                 "client_cpu_seconds": client_cpu, "fake_api_calls": api_calls, "statuses": {str(s): statuses.count(s) for s in set(statuses)},

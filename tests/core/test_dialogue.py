@@ -227,7 +227,7 @@ def test_admin_status_shows_settings_next_steps_and_audit(teambot):
     teambot.setup()
     teambot.cmd("admin", "skip 2026-12-24", admin=True)
     text = teambot.cmd("admin", "status", admin=True).plain()
-    assert "#practice at 09:00 Europe/Berlin" in text
+    assert "<#practice> at 09:00 Europe/Berlin" in text  # a channel reference every adapter shows as a link
     assert "2026-12-24" in text and "admin: skip" in text
     assert "open — Mon 23 Nov 09:00 CET" in text
 

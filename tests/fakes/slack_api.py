@@ -13,6 +13,12 @@ and per method per workspace (one bot token = one workspace), answering HTTP 429
 `ratelimited` with a Retry-After in whole seconds, as Slack does. `scale` compresses time
 for benchmarks: every rate is multiplied by it and Retry-After divided by it.
 
+Message size is always enforced, as Slack enforces it: a chat.postMessage, chat.postEphemeral or
+response_url answer whose blocks hold more than `block_text_max` characters of text (UTF-16
+units) is refused with `msg_blocks_too_long` — Slack's undocumented limit, reported at roughly
+12-13k in bolt-js issues #2509 and #2867 — and a modal whose title, submit or close label is
+longer than 24 characters with `invalid_arguments`.
+
 Besides `/api/`, it takes `response_url` posts (`/response/...`, recorded as the method
 "response_url") and file uploads (`/upload/...`, recorded as "upload"), so bolt's
 `respond()` and `files_upload_v2` stay on the machine too.
@@ -43,6 +49,7 @@ class Call:
     ok: bool = True
     raw: bytes = b""
     response: Any = None  # what the fake answered (a dict for /api/ methods)
+    at: float = 0.0  # time.time() when the request arrived
 
     def json_param(self, name: str) -> Any:
         """A parameter that may arrive JSON-encoded inside a form (blocks, view) or already decoded."""
@@ -142,6 +149,8 @@ class FakeSlack:
     install_token: str = "xoxb-installed-by-oauth-0000"
     seed: int = 1
     limits: SlackLimits | None = None  # None: no rate limits (the adapter tests)
+    block_text_max: int | None = 12_000  # None: accept messages of any size
+    delay: float = 0.0  # seconds every /api/ call takes to answer (a real API round trip)
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -247,6 +256,9 @@ class FakeSlack:
     # ------------------------------------------------------------------ the answers
 
     def _answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict[str, str]]:
+        arrived = time.time()
+        if self.delay:
+            time.sleep(self.delay)
         parts = urlsplit(path)
         headers = {k.lower(): v for k, v in headers.items()}
         if parts.path.startswith("/api/"):
@@ -266,7 +278,7 @@ class FakeSlack:
                 pass
         elif body and "x-www-form-urlencoded" in ctype:
             params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        call = Call(method, params, headers, parts.path, raw=body)
+        call = Call(method, params, headers, parts.path, raw=body, at=arrived)
         with self._lock:
             fault = self._pick_fault(method)
             if fault is not None:
@@ -281,8 +293,12 @@ class FakeSlack:
                 call.response = {"ok": False, "error": "ratelimited"}
                 self._calls.append(call)
                 return 429, call.response, {"Retry-After": _fmt(self._retry_after(wait))}
-            status, payload = self._ok(method, params)
-            call.ok = not isinstance(payload, dict) or payload.get("ok", True)
+            refused = self._refused(method, params)
+            if refused:
+                status, payload = (400, refused.encode()) if method == "response_url" else (200, {"ok": False, "error": refused})
+            else:
+                status, payload = self._ok(method, params)
+            call.ok = not refused and (not isinstance(payload, dict) or payload.get("ok", True))
             call.status, call.response = status, payload
             self._calls.append(call)
         return status, payload, {}
@@ -302,6 +318,28 @@ class FakeSlack:
         if per_workspace is not None:
             buckets.append((f"{workspace}|{method}", per_workspace.rate * limits.scale, per_workspace.burst))
         return self._buckets.take(buckets) if buckets else 0.0
+
+    def _refused(self, method: str, params: dict[str, Any]) -> str:
+        """The Slack error for a message or view Slack would refuse for its size, else ""."""
+        def texts(node: Any) -> int:
+            if isinstance(node, dict):
+                return sum((_units(v) if k == "text" and isinstance(v, str) else texts(v)) for k, v in node.items())
+            if isinstance(node, list):
+                return sum(texts(v) for v in node)
+            return 0
+
+        def decoded(value: Any) -> Any:
+            return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
+
+        if method in ("chat.postMessage", "chat.postEphemeral", "response_url") and self.block_text_max is not None:
+            if texts(decoded(params.get("blocks"))) > self.block_text_max:
+                return "msg_blocks_too_long"
+        if method in ("views.open", "views.update", "views.push"):
+            view = decoded(params.get("view")) or {}
+            if view.get("type") == "modal" and any(
+                    _units((view.get(k) or {}).get("text", "")) > 24 for k in ("title", "submit", "close")):
+                return "invalid_arguments"
+        return ""
 
     def _retry_after(self, wait: float) -> float:
         """Slack says Retry-After in whole seconds (of its own clock, so scaled)."""
@@ -344,7 +382,7 @@ class FakeSlack:
             return 200, {"ok": True, "user": {
                 "id": uid, "team_id": self.team_id, "name": name, "real_name": info.get("real_name", name.capitalize()),
                 "is_admin": bool(info.get("is_admin", False)), "is_owner": bool(info.get("is_owner", False)),
-                "is_bot": False, "profile": {"display_name": info.get("display_name", ""),
+                "is_bot": False, **({"tz": info["tz"]} if "tz" in info else {}), "profile": {"display_name": info.get("display_name", ""),
                                              "real_name": info.get("real_name", name.capitalize())}}}
         if method in ("views.open", "views.publish", "views.update", "views.push"):
             self._files += 1
@@ -363,6 +401,10 @@ class FakeSlack:
                          "team": {"id": "T2", "name": "Installed"}, "enterprise": None,
                          "is_enterprise_install": False, "authed_user": {"id": "UINSTALLER"}}
         return 200, {"ok": True}
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _default_error(status: int) -> str:

@@ -26,7 +26,7 @@ from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
-from adapters.slack.app import SlackRuntime
+from adapters.slack.runtime import SlackRuntime
 from bot import day
 from bot.app import App
 from bot.config import Settings
@@ -90,7 +90,8 @@ class Response:
 
 class SlackTeam:
     def __init__(self, fake: FakeSlack, db, clock, library, *, transport: str = "dispatch",
-                 settings: Settings | None = None, workspace: str = "T1"):
+                 settings: Settings | None = None, workspace: str = "T1", work: Executor | None = None,
+                 views: Executor | None = None):
         self.fake, self.db, self.clock, self.library = fake, db, clock, library
         self.transport = transport
         self.workspace = workspace
@@ -100,10 +101,11 @@ class SlackTeam:
         self.app = App(self.settings, db, library, practice)
         self.practice = practice
         self.runtime = SlackRuntime(self.app, socket_mode=False, port=0, host="127.0.0.1",
-                                    listener_executor=InlineExecutor())
+                                    listener_executor=work or InlineExecutor(), view_executor=views)
         self.bolt = self.runtime.bolt
         self.dispatcher = Dispatcher(db, clock, {"slack": self.runtime.port}, worker="slack-test", rng=random.Random(1))
         self._triggers = 0
+        self._trigger_users: dict[str, str] = {}
         if transport == "http":
             self.runtime.start_background()
 
@@ -141,15 +143,17 @@ class SlackTeam:
     def _user(self, user: str) -> dict:
         return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": self.workspace}
 
-    def _trigger(self) -> str:
+    def _trigger(self, user: str = "") -> str:
         self._triggers += 1
-        return f"{self._triggers}.738474920.trigger"
+        trigger = f"{self._triggers}.738474920.trigger"
+        self._trigger_users[trigger] = user
+        return trigger
 
     # ------------------------------------------------------------------ what people do
 
     def command(self, user: str, text: str, channel: str = CHANNEL, **extra: Any) -> Response:
         body = fixture("slash_command", user_id=user, user_name=user.lower(), text=text, channel_id=channel,
-                       team_id=self.workspace, trigger_id=self._trigger(),
+                       team_id=self.workspace, trigger_id=self._trigger(user),
                        response_url=self.fake.response_url(f"cmd-{user}"), **extra)
         return self.send(urlencode(body), "application/x-www-form-urlencoded")
 
@@ -160,7 +164,7 @@ class SlackTeam:
             container["thread_ts"] = thread_ts
         body = fixture("block_actions", user=self._user(user),
                        team={"id": self.workspace, "domain": "example"}, channel={"id": channel, "name": "practice"},
-                       container=container, trigger_id=self._trigger(),
+                       container=container, trigger_id=self._trigger(user),
                        response_url=self.fake.response_url(f"act-{user}"))
         body["actions"] = [{**body["actions"][0], "action_id": action, "value": value}]
         return self.send_interaction(body)
@@ -179,7 +183,7 @@ class SlackTeam:
             else:
                 state[block["block_id"]] = {el["action_id"]: {"type": el["type"], "value": v}}
         body = fixture("view_submission", user=self._user(user),
-                       team={"id": self.workspace, "domain": "example"}, trigger_id=self._trigger())
+                       team={"id": self.workspace, "domain": "example"}, trigger_id=self._trigger(user))
         body["view"] = {**body["view"], "callback_id": view["callback_id"], "private_metadata": view["private_metadata"],
                         "blocks": view["blocks"], "state": {"values": state}}
         return self.send_interaction(body)
@@ -200,16 +204,35 @@ class SlackTeam:
     # ------------------------------------------------------------------ the bot's side
 
     def opened(self, callback_id: str | None = None) -> dict:
-        """The last modal the bot opened (optionally: of this callback_id)."""
-        views = [c.view for c in self.fake.calls("views.open", ok=True)]
-        views = [v for v in views if callback_id is None or v.get("callback_id") == callback_id]
+        """The last form the bot showed in a modal (optionally: of this callback_id): opened at
+        once (views.open) or filled into the "Loading…" modal opened for the press (views.update)."""
+        views = [c.view for c in self.fake.calls() if c.method in ("views.open", "views.update") and c.ok]
+        views = [v for v in views if v.get("callback_id") not in ("loading", "notice")
+                 and (callback_id is None or v.get("callback_id") == callback_id)]
         assert views, f"no modal {callback_id or ''} was opened"
         return views[-1]
 
+    def forms_shown(self) -> int:
+        """How many forms the bot has shown (opened, or filled into a placeholder modal)."""
+        return len([c for c in self.fake.calls() if c.method in ("views.open", "views.update") and c.ok
+                    and c.view.get("callback_id") not in ("loading", "notice")])
+
+    def notice(self) -> str:
+        """The text of the last answer shown inside a modal instead of a form (an error, a note)."""
+        views = [c for c in self.fake.calls("views.update", ok=True) if c.view.get("callback_id") == "notice"]
+        assert views, "no answer was shown in a modal"
+        return text_of(Call("views.update", {"blocks": views[-1].view["blocks"]}, {}, ""))
+
     def private_replies(self, user: str) -> list[Call]:
-        """Replies only `user` could see: ephemeral posts, response_url answers to them, DMs."""
+        """Replies only `user` could see: ephemeral posts, response_url answers to them, DMs, and
+        answers shown in a modal opened for their press."""
         out = []
+        views = {str((c.response or {}).get("view", {}).get("id")) for c in self.fake.calls("views.open", ok=True)
+                 if self._trigger_users.get(str(c.params.get("trigger_id"))) == user}
         for c in self.fake.calls():
+            if c.method == "views.update" and c.view.get("callback_id") == "notice" and c.params.get("view_id") in views:
+                out.append(Call(c.method, {"blocks": c.view["blocks"]}, c.headers, c.path))
+                continue
             if c.method == "chat.postEphemeral" and c.params.get("user") == user or c.method == "response_url" and c.path.endswith(f"-{user}") and c.params.get("response_type") == "ephemeral" or c.method == "chat.postMessage" and str(c.params.get("channel", "")) == f"D{user.lstrip('U')}":
                 out.append(c)
         return out

@@ -98,7 +98,7 @@ def test_a_workspace_without_a_token_fails_permanently(fake):
     assert err.value.permanent and "not installed" in err.value.reason
 
 
-def test_the_installation_stores_token_is_used_per_workspace(fake, db):
+def test_item10_with_oauth_an_uninstalled_workspace_never_falls_back_to_slack_bot_token(fake, db):
     from slack_sdk.oauth.installation_store.sqlalchemy import (
         SQLAlchemyInstallationStore,
     )
@@ -108,9 +108,14 @@ def test_the_installation_stores_token_is_used_per_workspace(fake, db):
                             bot_id="B2", bot_user_id="UB2", user_id="U1"))
     port = SlackPort(token=BOT_TOKEN, installation_store=store, base_url=fake.url)
     port.post("T2", "C1", MSG)
-    port.post("T1", "C1", MSG)  # not installed through OAuth: SLACK_BOT_TOKEN
+    with pytest.raises(DeliveryError) as err:  # no installation (uninstalled): not SLACK_BOT_TOKEN's to post
+        port.post("T1", "C1", MSG)
+    assert err.value.permanent and "not installed" in err.value.reason
+    store.delete_all(enterprise_id=None, team_id="T2")  # uninstalled
+    with pytest.raises(DeliveryError):
+        port.post("T2", "C1", MSG)
     auth = [c.headers["authorization"] for c in fake.calls("chat.postMessage")]
-    assert auth == ["Bearer xoxb-team-two-token", f"Bearer {BOT_TOKEN}"]
+    assert auth == ["Bearer xoxb-team-two-token"]
 
 
 def test_a_429_is_retried_by_the_outbox_after_retry_after_and_delivered_once(port, fake, db, clock, library):

@@ -165,7 +165,7 @@ def test_bot_messages_top_level_chatter_and_edits_are_ignored(slack: SlackTeam, 
 
 def test_commands_are_acknowledged_before_the_work_is_done(slack: SlackTeam, fake):
     """With bolt's real thread pool, the HTTP answer comes back before a slow core has replied."""
-    from adapters.slack.app import SlackRuntime
+    from adapters.slack.runtime import SlackRuntime
     runtime = SlackRuntime(slack.app, socket_mode=False, port=0, host="127.0.0.1")  # the production executor
     release = threading.Event()
     real = slack.practice.handle

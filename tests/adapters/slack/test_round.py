@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import func, select
 
+from bot.content import DIMENSIONS
 from bot.store.models import Answer, Team, Vote
 from tests.adapters.slack.harness import CHANNEL, SlackTeam, text_of
 
@@ -40,9 +41,9 @@ def answer_count(db) -> int:
 
 
 def answer_by_modal(slack: SlackTeam, user: str, round_id: str, values: dict) -> dict:
-    opens = len(slack.fake.calls("views.open"))
+    opens = slack.forms_shown()
     assert slack.press(user, "answer", round_id).status == 200
-    assert len(slack.fake.calls("views.open")) == opens + 1
+    assert slack.forms_shown() == opens + 1
     view = slack.opened("answer")
     assert slack.submit(user, view, values).status == 200
     return view
@@ -61,7 +62,7 @@ def test_a_whole_round_through_slack(team: SlackTeam, fake, db, clock):
     assert [c.params["user"] for c in fake.calls("users.info")][-1] == "UADMIN"
     setup = fake.calls("response_url")[-1]
     assert setup.params["response_type"] == "in_channel"
-    assert "Daily prompts will go to #CPRACTICE at 09:00 Europe/Berlin" in text_of(setup)
+    assert "Daily prompts will go to <#CPRACTICE> at 09:00 Europe/Berlin" in text_of(setup)
 
     # --- 09:00: the scheduler's steps run and the dispatcher posts the prompt
     team.advance_to(datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN))
@@ -125,11 +126,11 @@ def test_a_whole_round_through_slack(team: SlackTeam, fake, db, clock):
     calibrated: set[str] = set()
 
     def rate(user: str, whose: str) -> None:
-        opens = len(fake.calls("views.open"))
+        opens = team.forms_shown()
         assert team.press(user, "rate", answers[whose], thread_ts=prompt_ts).status == 200
         if user not in calibrated:  # a first vote: the calibration on a reference answer comes first
             calibrated.add(user)
-            assert len(fake.calls("views.open")) == opens
+            assert team.forms_shown() == opens
             invite = team.private_replies(user)[-1]
             assert "calibration" in text_of(invite).lower()
             if user == "U2":
@@ -137,11 +138,11 @@ def test_a_whole_round_through_slack(team: SlackTeam, fake, db, clock):
                 assert team.press(user, "calibrate", value, thread_ts=prompt_ts).status == 200
                 assert team.submit(user, team.opened("calibrate"), SCORES).status == 200
                 assert "Calibration: how you compare" in team.last_private_text(user)
-                opens = len(fake.calls("views.open"))
+                opens = team.forms_shown()
                 assert team.press(user, "rate", answers[whose], thread_ts=prompt_ts).status == 200
             else:
                 assert team.press(user, "calibrate_skip", answers[whose], thread_ts=prompt_ts).status == 200
-        assert len(fake.calls("views.open")) == opens + 1
+        assert team.forms_shown() == opens + 1
         vote_view = team.opened("vote")
         selects = [b for b in vote_view["blocks"] if b["type"] == "input" and b["element"]["type"] == "static_select"]
         assert len(selects) == 5
@@ -158,12 +159,10 @@ def test_a_whole_round_through_slack(team: SlackTeam, fake, db, clock):
     rate("U1", "Chen")
 
     # --- rating one's own answer is refused, privately, with a sentence that says why
-    opens = len(fake.calls("views.open"))
+    opens = team.forms_shown()
     team.press("U1", "rate", answers["Ada"], thread_ts=prompt_ts)
-    assert len(fake.calls("views.open")) == opens
-    refusal = team.private_replies("U1")[-1]
-    assert "can't rate your own answer" in text_of(refusal)
-    assert refusal.method == "response_url" and refusal.params["response_type"] == "ephemeral"
+    assert team.forms_shown() == opens
+    assert "can't rate your own answer" in team.notice()  # in the modal opened for the press: only U1 sees it
     with db.session() as s:
         assert s.exec(select(func.count(Vote.id))).one() == 4
 
@@ -190,7 +189,7 @@ def test_a_non_admin_cannot_run_setup(slack: SlackTeam, fake, db):
 
 def test_owners_are_admins_and_the_check_is_made_on_every_admin_call(slack: SlackTeam, fake):
     slack.command("UOWNER", "setup <#CPRACTICE|practice> 09:00 Europe/Berlin")
-    assert "Daily prompts will go to #CPRACTICE" in text_of(fake.calls("response_url")[-1])
+    assert "Daily prompts will go to <#CPRACTICE>" in text_of(fake.calls("response_url")[-1])
     fake.set_user("UOWNER", is_owner=False)  # demoted in Slack: the next admin command is refused
     slack.command("UOWNER", "pause")
     assert "Only workspace admins can run pause" in text_of(fake.calls("response_url")[-1])
@@ -206,9 +205,10 @@ def test_a_vote_modal_on_ones_own_answer_is_refused_even_when_forged(slack: Slac
     with db.session() as s:
         own = s.exec(select(Answer.id)).one()
     meta = json.dumps({"answer_id": str(own), "_channel": CHANNEL})
+    score = {"type": "static_select", "options": [{"text": {"type": "plain_text", "text": "5"}, "value": "5"}]}
     forged = {"type": "modal", "callback_id": "vote", "private_metadata": meta,
-              "blocks": slack.opened("answer")["blocks"]}
-    slack.submit("U1", forged, {"scope": "5"})
+              "blocks": [{"type": "input", "block_id": d, "element": {**score, "action_id": d}} for d in DIMENSIONS]}
+    slack.submit("U1", forged, {d: "5" for d in DIMENSIONS})
     assert "You can't rate your own answer — rate a teammate's instead." in slack.last_private_text("U1")
     with db.session() as s:
         assert s.exec(select(func.count(Vote.id))).one() == 0
@@ -220,9 +220,9 @@ def test_slash_answer_opens_the_modal_and_help_lists_commands(slack: SlackTeam, 
     assert help_reply.params["response_type"] == "ephemeral" and "/sensebot today" in text_of(help_reply)
     slack.command("U1", "")  # bare /sensebot is help too
     assert "/sensebot drill" in text_of(fake.calls("response_url")[-1])
-    slack.command("U1", "answer")
-    assert "no case open for answers" in text_of(fake.calls("response_url")[-1])
-    assert fake.calls("views.open") == []
+    slack.command("U1", "answer")  # the modal opens at once; then it says why there is no form
+    assert "no case open for answers" in slack.notice()
+    assert [c.view["callback_id"] for c in fake.calls("views.open")] == ["loading"]
 
 
 def test_the_modal_opens_with_the_trigger_id_of_the_press(slack: SlackTeam, fake):

@@ -63,7 +63,7 @@ def test_thread_reply_keeps_the_event_id_and_undoes_slacks_escaping():
     body["event"]["text"] = "a &lt;b&gt; &amp;&amp; <@U9> &lt;!channel&gt;"
     ev = translate.payload(body)
     assert ev == ThreadReply(Who("slack", "T1", "U3", channel_id="CPRACTICE"), "1795000000.000200",
-                             "a <b> && <@U9> <!channel>", event_id="Ev0THREAD1")
+                             "a <b> && @U9 <!channel>", event_id="Ev0THREAD1")
     assert translate.origin(body).thread_ts == "1795000000.000200"
 
 

@@ -246,7 +246,9 @@ def snapshot(db, team_id: int) -> dict:
 
 
 def views_opened(fake) -> int:
-    return len(fake.calls("views.open"))
+    """Forms shown: opened at once, or filled into the placeholder modal opened for the press."""
+    return len([c for c in fake.calls() if c.method in ("views.open", "views.update") and c.ok
+                and c.view.get("callback_id") not in ("loading", "notice")])
 
 
 def answer_by_modal(team: SlackTeam, user: str, round_id: int, channel: str) -> None:
@@ -276,9 +278,9 @@ def forged(view: dict, **meta: str) -> dict:
 def two_rounds(slack: SlackTeam, t2: SlackTeam, fake):
     """T1 and T2 set up on one database; at 09:00 each has an open round."""
     slack.command("UADMIN", f"setup <#{CHANNEL}|practice> 09:00 Europe/Berlin")
-    assert f"Daily prompts will go to #{CHANNEL}" in text_of(fake.calls("response_url")[-1])
+    assert f"Daily prompts will go to <#{CHANNEL}>" in text_of(fake.calls("response_url")[-1])
     t2.command("UADMIN", f"setup <#{OTHER}|practice> 09:00 Europe/Berlin", channel=OTHER)
-    assert f"Daily prompts will go to #{OTHER}" in text_of(fake.calls("response_url")[-1])
+    assert f"Daily prompts will go to <#{OTHER}>" in text_of(fake.calls("response_url")[-1])
     advance_both(slack, t2, datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN))
     assert slack.team_id() != t2.team_id() and round_of(slack) != round_of(t2)
     return slack, t2
@@ -364,7 +366,7 @@ def test_forged_answer_ids_from_another_workspace_find_nothing(two_rounds, fake,
 
 def drill_step_value(fake) -> str:
     """The drill_step button of the latest /sensebot drill reply."""
-    for call in reversed(fake.calls("response_url")):
+    for call in reversed([c for c in fake.calls() if c.method in ("response_url", "chat.postMessage")]):
         for block in call.blocks:
             for el in block.get("elements", []) if block.get("type") == "actions" else []:
                 if el.get("action_id") == "drill_step":
@@ -436,7 +438,7 @@ def team_row(db, workspace: str = "T1") -> Team:
 
 def test_a_demoted_admin_is_refused_on_the_next_admin_command(slack: SlackTeam, fake, db):
     slack.command("UADMIN", f"setup <#{CHANNEL}|practice> 09:00 Europe/Berlin")
-    assert f"Daily prompts will go to #{CHANNEL}" in text_of(fake.calls("response_url")[-1])
+    assert f"Daily prompts will go to <#{CHANNEL}>" in text_of(fake.calls("response_url")[-1])
     slack.command("UADMIN", "status")  # opened the status view as an admin
     assert "Only workspace admins" not in text_of(fake.calls("response_url")[-1])
     lookups = len(fake.calls("users.info"))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
@@ -46,10 +48,11 @@ def test_start_a_drill_from_home_goes_to_a_dm_and_continues_there(slack: SlackTe
         assert s.exec(select(Drill.step)).one() == 1
 
 
-def test_drill_step_button_opens_a_modal_and_the_feedback_comes_privately(slack: SlackTeam, fake):
+def test_item6_a_drill_started_in_a_channel_runs_in_the_dm_and_its_steps_come_back_there(slack: SlackTeam, fake):
     slack.command("U2", "drill")
-    started = fake.calls("response_url")[-2:]
-    assert all(c.params["response_type"] == "ephemeral" for c in started)
+    assert "Your drill is in your direct messages" in text_of(fake.calls("response_url")[-1])
+    assert fake.calls("chat.postEphemeral") == []
+    started = [c for c in fake.calls("chat.postMessage") if c.params["channel"] == "D2"]
     assert text_of(started[0]).startswith("Drill: ") and "Step 1 of 4" in text_of(started[1])
     step_btn = next(el for b in started[1].params["blocks"] if b["type"] == "actions" for el in b["elements"]
                     if el["action_id"] == "drill_step")
@@ -57,7 +60,8 @@ def test_drill_step_button_opens_a_modal_and_the_feedback_comes_privately(slack:
     view = slack.opened("drill_step")
     assert json.loads(view["private_metadata"])["step"] == "scope"
     slack.submit("U2", view, {"scope": "I assume developers sending OTP; goal: 20% fewer failed logins in 2 quarters."})
-    assert "Step 2 of 4" in slack.last_private_text("U2")
+    assert "Step 2 of 4" in text_of(fake.calls("chat.postMessage")[-1])
+    assert fake.calls("chat.postMessage")[-1].params["channel"] == "D2"  # not an ephemeral a reload drops
 
 
 def test_export_is_uploaded_as_a_file_to_the_members_dm(slack: SlackTeam, fake):
@@ -90,11 +94,10 @@ def test_uninstall_and_bot_token_revocation_schedule_the_teams_deletion(slack: S
 
 def test_replies_fall_back_to_a_dm_when_the_channel_refuses(slack: SlackTeam, fake):
     """A modal submitted in a channel the bot cannot post in: the answer still reaches the person."""
-    slack.command("U1", "drill")
-    step_btn = next(el for b in fake.calls("response_url")[-1].params["blocks"] if b["type"] == "actions"
-                    for el in b["elements"] if el["action_id"] == "drill_step")
-    slack.press("U1", "drill_step", step_btn["value"], channel="CPRIVATE")
-    view = slack.opened("drill_step")
+    slack.command("UADMIN", "setup <#CPRACTICE|practice> 09:00 Europe/Berlin")
+    slack.advance_to(datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Europe/Berlin")))
+    slack.press("U1", "answer", "", channel="CPRIVATE")
+    view = slack.opened("answer")
     fake.fail_next(1, status=200, error="channel_not_found", retry_after=None, methods=("chat.postEphemeral",))
     slack.submit("U1", view, {"scope": "Developers sending OTP; fewer failed logins."})
     assert [c.method for c in fake.calls()][-3:] == ["chat.postEphemeral", "conversations.open", "chat.postMessage"]
