@@ -133,14 +133,6 @@ class Practice:
         without side effects: adapters open the form's window at once, before the slow work."""
         return forms.title(event)
 
-    def is_round_thread(self, who: Who, thread_ref: str) -> bool:
-        """Is this thread one of the team's rounds? Read-only: replies in any other thread are
-        none of sensebot's business (no member row, nothing stored, nothing asked of the platform)."""
-        def look(ctx: Ctx) -> bool:
-            team = teams.find_team(ctx, who.platform, who.workspace_id)
-            return team is not None and rounds.by_thread(ctx, team, thread_ref) is not None
-        return bool(self.with_ctx(look))
-
     @staticmethod
     def installed_message(restored: bool) -> Message:
         """What the person who installed (or re-added) sensebot is told."""

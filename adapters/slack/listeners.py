@@ -73,7 +73,7 @@ class Listeners:
         event_id = body.get("event_id")
         if isinstance(event, DirectMessage) and event_id and not self.dms_seen.add(event_id):
             return  # Slack delivered this DM again
-        if isinstance(event, ThreadReply) and not self.practice.is_round_thread(event.who, event.thread_ref):
+        if isinstance(event, ThreadReply) and not self.practice.is_round_thread(event.who.platform, event.who.workspace_id, event.thread_ref):
             return  # a thread that isn't sensebot's: no users.info, no member, nothing stored
         if isinstance(event, Command) and event.name.lower() in ADMIN_COMMANDS:
             who = self.directory.with_admin(client, event.who)
