@@ -23,6 +23,7 @@ from bot import charts, drills, outbox, pairs, reviewers, rounds, streaks
 from bot.content import STEPS
 from bot.context import Ctx
 from bot.localtime import local_wall_to_utc, parse_hhmm, parse_timezone
+from bot.members import public_name
 from bot.messages import Button, Message, Section
 from bot.results import vote_scores
 from bot.rubric import averages, weakest, weighted
@@ -228,7 +229,7 @@ def digest(ctx: Ctx, team: Team, day: date) -> bool:
     streak_lines = []
     for mid in sorted(people):
         m = names.get(mid)
-        if m is None:
+        if m is None or m.leaderboard_opt_out:  # the digest is public: hidden members aren't listed
             continue
         info = streaks.streak(ctx, team, m)
         if info.current >= streaks.MILESTONES[0]:
@@ -236,7 +237,7 @@ def digest(ctx: Ctx, team: Team, day: date) -> bool:
     sections = [
         Section("Participation", f"{len(week)} rounds, {len(answers)} answers from {len(people)} people, {len(votes)} votes."),
         Section("Top answers", "\n".join(
-            f"• {names[a.member_id].display_name if a.member_id in names else 'someone'} — {s:.2f} (#{a.id})" for s, a in scored)
+            f"• {public_name(names.get(a.member_id))} — {s:.2f} (#{a.id})" for s, a in scored)
             or "No rated answers this week."),
     ]
     if streak_lines:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlmodel import select
 
 from bot import (
     answers,
     calibration,
+    chat,
     day,
     drills,
     leaderboard,
@@ -30,6 +31,7 @@ from bot import (
 )
 from bot.content import CATEGORIES, SKILLS, Library
 from bot.context import Ctx, UserError
+from bot.inbound import clean_event, parse_id
 from bot.events import (
     Action,
     Command,
@@ -47,6 +49,8 @@ from bot.store.models import Member, ProcessedEvent, Team
 log = logging.getLogger(__name__)
 
 ADMIN_COMMANDS = ("setup", "pause", "resume", "skip", "set", "status")
+MEMBER_COMMANDS = ("help", "today", "answer", "rate", "vote", "results", "drill", "streak", "leaderboard",
+                   "progress", "reminders", "pairs", "export", "forget-me", "forget")
 
 HELP = [
     ("today", "today's case, its deadlines and your answer"),
@@ -91,12 +95,22 @@ class Practice:
     # ------------------------------------------------------------ entry points
 
     def handle(self, event: Event) -> Reply:
+        event = clean_event(event)  # NUL and control characters never reach the rules or the database
         try:
             with self.db.transaction() as session:
-                reply = self._dispatch(Ctx(session, self.clock, self.library), event)
+                try:
+                    reply = self._dispatch(Ctx(session, self.clock, self.library), event)
+                except UserError as exc:
+                    if not exc.keep:
+                        raise
+                    reply = _refusal(exc)  # a refusal that records something (a drill found expired)
                 changed = session.info.pop("team_changed", None)
         except UserError as exc:
-            return Reply.note(str(exc))
+            return _refusal(exc)
+        except DataError:
+            log.warning("a value the database refused while handling %s", type(event).__name__)
+            return Reply.note("sensebot couldn't store a value in that — nothing was saved. "
+                              "Check the numbers and text, and try again.")
         except OperationalError:
             log.warning("database unavailable while handling %s", type(event).__name__)
             return Reply.note("sensebot couldn't reach its database just now — nothing was saved. Try again in a moment.")
@@ -210,7 +224,7 @@ class Practice:
         if name == "answer":
             rnd = self._answerable(ctx, team)
             if args:
-                return answers.submit(ctx, team, member, rnd, free_text=" ".join(args), source="command")
+                return answers.submit(ctx, team, member, rnd, added=" ".join(args), source="command")
             return Reply(form=answers.form(ctx, team, rnd, member))
         if name in ("rate", "vote"):
             if len(args) == 1:
@@ -218,7 +232,7 @@ class Practice:
             answer_id, values = votes.parse_inline(args)
             return votes.cast(ctx, team, member, answer_id, values)
         if name == "results":
-            return self._results(ctx, team)
+            return self._results(ctx, team, member)
         if name == "drill":
             return drills.start(ctx, team, member, args)
         if name == "streak":
@@ -255,12 +269,16 @@ class Practice:
 
     def _action(self, ctx: Ctx, team: Team, member: Member, act: Action) -> Reply:
         if act.action == "answer":
-            rnd = rounds.find(ctx, team, _int(act.value)) if act.value else self._answerable(ctx, team)
+            rnd = rounds.find(ctx, team, parse_id(act.value)) if act.value else self._answerable(ctx, team)
             if rnd is None:
                 raise UserError("That round doesn't exist in this team.")
             return Reply(form=answers.form(ctx, team, rnd, member))
         if act.action == "rate":
             return self._rate(ctx, team, member, act.value)
+        if act.action == "pending_save":
+            return answers.save_pending(ctx, team, member, parse_id(act.value))
+        if act.action == "pending_drop":
+            return answers.drop_pending(ctx, team, member, parse_id(act.value))
         if act.action == "calibrate":
             return Reply(form=calibration.form(ctx, member, act.value))
         if act.action == "calibrate_skip":
@@ -284,10 +302,10 @@ class Practice:
 
     def _form(self, ctx: Ctx, team: Team, member: Member, f: FormSubmitted) -> Reply:
         if f.form == "answer":
-            rnd = rounds.find(ctx, team, _int(f.meta.get("round_id", "")))
+            rnd = rounds.find(ctx, team, parse_id(f.meta.get("round_id", "")))
             if rnd is None:
                 raise UserError("That round doesn't exist in this team.")
-            return answers.submit(ctx, team, member, rnd, sections=dict(f.values), source="form")
+            return answers.submit(ctx, team, member, rnd, sections=dict(f.values), source="form", meta=f.meta)
         if f.form == "vote":
             return votes.cast(ctx, team, member, f.meta.get("answer_id", ""), f.values)
         if f.form == "mock_rate":
@@ -310,9 +328,22 @@ class Practice:
         rnd = rounds.by_thread(ctx, team, t.thread_ref)
         if rnd is None:
             return Reply()  # a thread that is not a round's: not ours to answer
-        return answers.submit(ctx, team, member, rnd, free_text=t.text, source="thread")
+        if chat.is_chat(t.text):
+            return answers.confirm(ctx, team, member, rnd, t.text, "thread")
+        return answers.submit(ctx, team, member, rnd, added=t.text, source="thread")
 
     def _direct(self, ctx: Ctx, team: Team, member: Member, d: DirectMessage) -> Reply:
+        """A direct message: a reply to "Save this?", a command, a drill step, or text for today's case
+        (the rule is `bot.chat`'s)."""
+        pending = answers.pending_of(ctx, team, member)
+        word = chat.reply_word(d.text)
+        if pending is not None and word in chat.YES:
+            return answers.save_pending(ctx, team, member, pending.id)
+        if pending is not None and word in chat.NO:
+            return answers.drop_pending(ctx, team, member, pending.id)
+        command = chat.as_command(d.text, frozenset(MEMBER_COMMANDS + ADMIN_COMMANDS), self.prefix)
+        if command is not None:
+            return self._command(ctx, team, member, Command(d.who, *command))
         drill = drills.active(ctx, team, member)
         if drill is not None:
             step = drills.STEPS[drill.step] if drill.kind == "case" else ""
@@ -320,7 +351,9 @@ class Practice:
         rnd = rounds.current(ctx, team, "answering")
         if rnd is None:
             raise UserError("Nothing is waiting for an answer — start a drill, or see help.")
-        return answers.submit(ctx, team, member, rnd, free_text=d.text, source="direct")
+        if chat.is_chat(d.text):
+            return answers.confirm(ctx, team, member, rnd, d.text, "direct")
+        return answers.submit(ctx, team, member, rnd, added=d.text, source="direct")
 
     # ------------------------------------------------------------ views
 
@@ -362,16 +395,20 @@ class Practice:
         return Reply(messages=(Message(msg.title, msg.text, msg.sections, msg.buttons if rnd.phase == "answering" else (),
                                        footer=note.strip()),))
 
-    def _results(self, ctx: Ctx, team: Team) -> Reply:
+    def _results(self, ctx: Ctx, team: Team, member: Member) -> Reply:
+        """The last finished round's results; a round still open shows only counts, never who answered."""
         from bot import results
-        rnd = rounds.latest(ctx, team)
-        if rnd is None:
+        done = rounds.latest_closed(ctx, team)
+        live = rounds.current(ctx, team)
+        messages = []
+        if done is not None:
+            res = results.compute(ctx, team, done, ctx.library.rubric)
+            messages.append(rounds.results_message(ctx, team, done, ctx.library.prompt(done.prompt_id), res))
+        if live is not None:
+            messages.append(rounds.progress_message(ctx, team, live))
+        if not messages:
             raise UserError("No rounds yet, so no results.")
-        res = results.compute(ctx, team, rnd, ctx.library.rubric)
-        msg = rounds.results_message(ctx, team, rnd, ctx.library.prompt(rnd.prompt_id), res)
-        if rnd.phase != "closed":
-            msg = Message(msg.title + " (so far)", msg.text, msg.sections[:-1], user_text=True)
-        return Reply(messages=(msg,))
+        return Reply(messages=tuple(messages))
 
     def _leaderboard(self, ctx: Ctx, team: Team, member: Member, args: tuple[str, ...]) -> Reply:
         words = [a.lower() for a in args]
@@ -406,8 +443,8 @@ class Practice:
             Section("Next steps", nxt), Section("Delivery problems", fails), Section("Recent admin actions", audit))),))
 
 
-def _int(value: str) -> int:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return -1
+def _refusal(exc: UserError) -> Reply:
+    """A UserError as the person sees it: one sentence, and their unsaved text echoed back."""
+    if not exc.echo:
+        return Reply.note(str(exc))
+    return Reply(messages=(Message(str(exc)), Message("Your text (not saved)", exc.echo, user_text=True)))
