@@ -40,8 +40,9 @@ def mine(ctx: Ctx, team: Team, rnd: Round, member: Member) -> Answer | None:
 def form(ctx: Ctx, team: Team, rnd: Round, member: Member) -> Form:
     """The answer modal: one field per 4S step and one for text added beside them, prefilled when editing.
 
-    `extra_seen` records how much added text the form was opened with, so text a member adds
-    by message while the form is open is kept when they submit it.
+    `extra_seen` records how much added text the form was opened with (none when absent), so
+    text a member adds by message while the form is open is kept when they submit it. Added
+    text too long for a form field isn't prefilled: what the member writes in More is added.
     """
     deadlines.check_answers_open(ctx, team, rnd)
     prompt = ctx.library.prompt(rnd.prompt_id)
@@ -58,7 +59,7 @@ def form(ctx: Ctx, team: Team, rnd: Round, member: Member) -> Form:
                      if fits else "Your added text is too long to edit here; what you write is added to it",
                      initial=added if fits else ""),)
     return Form(id="answer", title="Your answer", fields=fields, submit="Submit answer",
-                meta={"round_id": str(rnd.id), "extra_seen": str(len(added)), "extra_mode": "edit" if fits else "add"},
+                meta={"round_id": str(rnd.id), **({"extra_seen": str(len(added))} if added else {})},
                 intro=prompt.title if prompt else "")
 
 
@@ -103,10 +104,10 @@ def submit(ctx: Ctx, team: Team, member: Member, rnd: Round, sections: Mapping[s
     before = answer.free_text if answer else ""
     added_part = None
     if extra is not None:
-        raw = str((meta or {}).get("extra_seen", ""))
+        raw = str((meta or {}).get("extra_seen", "0"))
         seen = min(int(raw), len(before)) if raw.isdigit() and len(raw) < 10 else len(before)
         since = before[seen:].strip()  # added by message while the form was open: kept
-        if (meta or {}).get("extra_mode") == "add":
+        if seen > MAX_FIELD_CHARS:  # the form could not show it, so More adds to it
             added_part = "\n\n".join(t for t in (before.strip(), extra.strip()) if t)
         else:
             added_part = "\n\n".join(t for t in (extra.strip(), since) if t)
