@@ -171,7 +171,9 @@ def _pending(ctx: Ctx, team: Team, member: Member, pending_id: int | None) -> Pe
 def save_pending(ctx: Ctx, team: Team, member: Member, pending_id: int | None) -> Reply:
     """[Save]: the kept message is added to the member's answer, under the same rules as any text."""
     pending = _pending(ctx, team, member, pending_id)
-    rnd = ctx.session.get(Round, pending.round_id)
+    rnd = rounds.find(ctx, team, pending.round_id)
+    if rnd is None:
+        raise UserError("That round no longer exists — send your text again for today's case.", echo=pending.text)
     reply = submit(ctx, team, member, rnd, added=pending.text, source=pending.source)
     ctx.session.delete(pending)
     return reply

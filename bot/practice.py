@@ -54,9 +54,10 @@ MEMBER_COMMANDS = ("help", "today", "answer", "rate", "vote", "results", "drill"
 
 HELP = [
     ("today", "today's case, its deadlines and your answer"),
-    ("answer", "answer today's case (Scope, Segment, Solve, Score)"),
+    ("answer", "answer today's case (Scope, Segment, Solve, Score, More)"),
+    ("answer <text>", "add text to your answer (a direct message or a thread reply does too)"),
     ("rate <answer#>", "rate a teammate's answer on the rubric while voting is open"),
-    ("results", "the last round's results"),
+    ("results", "the last finished round's results, and how many answered today"),
     (f"drill [{'|'.join(CATEGORIES)}]", "a private, timed case drill; with no kind, one for your weakest dimension"),
     (f"drill skill [{'|'.join(SKILLS)}]", "a 3-10 minute drill of one skill"),
     ("drill mock", "a 45-minute mock interview in CLARITY stages, timed per stage"),
@@ -141,6 +142,7 @@ class Practice:
 
     def home(self, who: Who) -> Message:
         """A member's overview (Slack's App Home): streak, scores per dimension, next prompt, settings."""
+        who = clean_event(who)
         def view(ctx: Ctx) -> Message:
             team = teams.ensure_team(ctx, who, self.default_tz)
             member = teams.ensure_member(ctx, team, who)
@@ -392,8 +394,12 @@ class Practice:
         mine = answers.mine(ctx, team, rnd, member)
         status = {"answering": "open for answers", "voting": "voting", "closed": "closed"}[rnd.phase]
         note = f"This round is {status}. " + ("You've answered. " if mine else "You haven't answered. ")
-        return Reply(messages=(Message(msg.title, msg.text, msg.sections, msg.buttons if rnd.phase == "answering" else (),
-                                       footer=note.strip()),))
+        case = Message(msg.title, msg.text, msg.sections, msg.buttons if rnd.phase == "answering" else (),
+                       footer=note.strip())
+        if mine is None:
+            return Reply(messages=(case,))
+        own = rounds.answer_message(ctx, team, mine, "you", with_rate=False)  # all of it, added text included
+        return Reply(messages=(case, Message(f"Your answer (#{mine.id})", sections=own.sections, user_text=True)))
 
     def _results(self, ctx: Ctx, team: Team, member: Member) -> Reply:
         """The last finished round's results; a round still open shows only counts, never who answered."""

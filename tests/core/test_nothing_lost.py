@@ -40,6 +40,8 @@ def test_item01_text_after_the_form_adds_to_the_answer_and_never_blanks_a_step(t
     [a] = answers(teambot)
     assert (a.scope, a.segment, a.solve, a.score) == (GOOD["scope"], GOOD["segment"], GOOD["solve"], GOOD["score"])
     assert "webhooks" in a.free_text and "sandbox" in a.free_text and "429" in a.free_text
+    today = teambot.cmd("ada", "today")
+    assert "Scope" in today.messages[1].plain() and "429" in today.messages[1].plain()
     exported = json.loads(teambot.cmd("ada", "export").attachment.content)["answers"][0]
     assert exported["scope"] == GOOD["scope"] and "sandbox" in exported["free_text"]
     form = teambot.press("ada", "answer", str(rnd.id)).form  # the added part is editable, prefilled
