@@ -42,3 +42,16 @@ def test_console_fast_forwards_a_day_on_the_scheduler_path(tmp_path):
     text = out.getvalue()
     assert "Today's case:" in text and "Answer saved" in text and "Step 2 of 4" in text
     assert "Results:" in text
+
+
+def test_console_asks_before_saving_chat_and_save_answers_it(tmp_path):
+    """Issue 14 item 2 in the console, which can't press buttons: reply `save` or `no` instead."""
+    app = build(load({"SENSEBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}), command_prefix="/")
+    lines = iter(["/setup #practice 09:00 UTC mon-sun", "/next", "help", "is the deadline 17:00?", "no",
+                  "hi there", "save", "/today", "/quit"])
+    out = io.StringIO()
+    repl.run(app.practice, user="Ada", out=out, read=lambda _prompt: next(lines))
+    text = out.getvalue()
+    assert "sensebot help" in text and text.count("Save this as your answer?") == 2
+    assert "Not saved" in text and "Answer saved" in text
+    assert "hi there" in text.split("Your answer (#")[1] and "17:00?" not in text.split("Your answer (#")[1]
