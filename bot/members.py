@@ -109,7 +109,8 @@ def forget(ctx: Ctx, team: Team, member: Member, confirmed: bool) -> Reply:
         return Reply(messages=(Message(
             "Forget everything about you?",
             "This deletes your answers, the votes you gave, your drills, mock-interview feedback, streak and "
-            "preferences in this team. "
+            "preferences in this team, and sensebot's stored copies of messages about you. Messages already "
+            "posted in the chat stay there (sensebot can't delete them). "
             "It cannot be undone. Run `forget-me confirm` or press the button.",
             buttons=(Button("Yes, forget me", "forget_confirm", member.user_id, "danger"),)),))
     s = ctx.session

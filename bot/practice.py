@@ -234,7 +234,7 @@ class Practice:
             answer_id, values = votes.parse_inline(args)
             return votes.cast(ctx, team, member, answer_id, values)
         if name == "results":
-            return self._results(ctx, team, member)
+            return self._results(ctx, team)
         if name == "drill":
             return drills.start(ctx, team, member, args)
         if name == "streak":
@@ -330,6 +330,9 @@ class Practice:
         rnd = rounds.by_thread(ctx, team, t.thread_ref)
         if rnd is None:
             return Reply()  # a thread that is not a round's: not ours to answer
+        answered = self._save_or_not(ctx, team, member, t.text)
+        if answered is not None:
+            return answered
         if chat.is_chat(t.text):
             return answers.confirm(ctx, team, member, rnd, t.text, "thread")
         return answers.submit(ctx, team, member, rnd, added=t.text, source="thread")
@@ -337,12 +340,9 @@ class Practice:
     def _direct(self, ctx: Ctx, team: Team, member: Member, d: DirectMessage) -> Reply:
         """A direct message: a reply to "Save this?", a command, a drill step, or text for today's case
         (the rule is `bot.chat`'s)."""
-        pending = answers.pending_of(ctx, team, member)
-        word = chat.reply_word(d.text)
-        if pending is not None and word in chat.YES:
-            return answers.save_pending(ctx, team, member, pending.id)
-        if pending is not None and word in chat.NO:
-            return answers.drop_pending(ctx, team, member, pending.id)
+        answered = self._save_or_not(ctx, team, member, d.text)
+        if answered is not None:
+            return answered
         command = chat.as_command(d.text, frozenset(MEMBER_COMMANDS + ADMIN_COMMANDS), self.prefix)
         if command is not None:
             return self._command(ctx, team, member, Command(d.who, *command))
@@ -356,6 +356,18 @@ class Practice:
         if chat.is_chat(d.text):
             return answers.confirm(ctx, team, member, rnd, d.text, "direct")
         return answers.submit(ctx, team, member, rnd, added=d.text, source="direct")
+
+    def _save_or_not(self, ctx: Ctx, team: Team, member: Member, text: str) -> Reply | None:
+        """`save` or `no` typed in answer to "Save this as your answer?" (where buttons can't be pressed)."""
+        word = chat.reply_word(text)
+        if word not in chat.YES and word not in chat.NO:
+            return None
+        pending = answers.pending_of(ctx, team, member)
+        if pending is None:
+            return None
+        if word in chat.YES:
+            return answers.save_pending(ctx, team, member, pending.id)
+        return answers.drop_pending(ctx, team, member, pending.id)
 
     # ------------------------------------------------------------ views
 
@@ -401,7 +413,7 @@ class Practice:
         own = rounds.answer_message(ctx, team, mine, "you", with_rate=False)  # all of it, added text included
         return Reply(messages=(case, Message(f"Your answer (#{mine.id})", sections=own.sections, user_text=True)))
 
-    def _results(self, ctx: Ctx, team: Team, member: Member) -> Reply:
+    def _results(self, ctx: Ctx, team: Team) -> Reply:
         """The last finished round's results; a round still open shows only counts, never who answered."""
         from bot import results
         done = rounds.latest_closed(ctx, team)

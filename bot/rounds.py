@@ -9,7 +9,7 @@ import hashlib
 from collections import Counter
 from datetime import date, timedelta
 
-from sqlmodel import func, select
+from sqlmodel import delete, func, select
 
 from bot import calibration, outbox, results, reviewers, streaks
 from bot.content import CATEGORIES, CATEGORY_NAMES, Prompt
@@ -17,7 +17,7 @@ from bot.context import Ctx, UserError
 from bot.localtime import local_wall_to_utc, parse_hhmm
 from bot.messages import Button, Message, Section
 from bot.members import public_name
-from bot.store.models import Answer, Member, OutboxRow, Round, Team, Vote
+from bot.store.models import Answer, Member, OutboxRow, PendingAnswer, Round, Team, Vote
 from bot.teams import members_by_id, when, zone
 
 
@@ -251,6 +251,8 @@ def close(ctx: Ctx, team: Team, rnd: Round) -> None:
     if rnd.phase == "closed":
         return
     rnd.phase = "closed"
+    # chat nobody chose to save can't be saved any more: don't keep it
+    ctx.session.exec(delete(PendingAnswer).where(PendingAnswer.team_id == team.id, PendingAnswer.round_id == rnd.id))
     prompt = ctx.library.prompt(rnd.prompt_id)
     calibration.refresh(ctx, team, ctx.library.rubric)
     res = results.compute(ctx, team, rnd, ctx.library.rubric)

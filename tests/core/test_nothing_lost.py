@@ -10,7 +10,7 @@ from sqlmodel import func, select
 from bot import outbox
 from bot.context import Ctx
 from bot.messages import Message
-from bot.store.models import Answer, Drill, Member, OutboxRow, Round, Team, Vote
+from bot.store.models import Answer, Drill, Member, OutboxRow, PendingAnswer, Round, Team, Vote
 from tests.core.test_dialogue import GOOD, SCORES, open_round, to_voting
 
 MORE = "One more thought: also add webhooks for delivery receipts, so developers can react without polling the API."
@@ -78,6 +78,12 @@ def test_item02_chat_is_not_an_answer_without_the_members_say_so(teambot):
     assert len(answers(teambot)) == 2  # a substantial message is saved as before
     teambot.dm("ada", "Thanks")
     assert "Added to your answer" in teambot.dm("ada", "save").plain()  # the console's way to press Save
+    teambot.reply_in_thread("cy", thread_of(teambot, rnd), "Nice case!", "Ev2")
+    assert "Answer saved" in teambot.reply_in_thread("cy", thread_of(teambot, rnd), "Save", "Ev3").plain()
+    teambot.dm("bo", "ok, one more later")  # never saved: gone when the round closes
+    teambot.advance(hours=24)
+    with teambot.db.session() as s:
+        assert s.exec(select(func.count(PendingAnswer.id))).one() == 0
 
 
 def test_item03_an_expired_drill_does_not_swallow_messages_and_stays_expired(teambot, clock):
