@@ -76,9 +76,15 @@ def apply(answer: Answer, now: datetime, *, sections: Mapping[str, str] | None =
             setattr(answer, step, text)
     if added_part is not None:
         answer.free_text = added_part
-    if _visible(added):
-        answer.free_text = f"{answer.free_text.rstrip()}\n\n{added}" if _visible(answer.free_text) else added
+    answer.free_text = _with_added(answer.free_text, added)
     answer.updated_at = now
+
+
+def _with_added(text: str, added: str) -> str:
+    """`text` with `added` appended as its own paragraph (added text that is blank adds nothing)."""
+    if not _visible(added):
+        return text
+    return f"{text.rstrip()}\n\n{added}" if _visible(text) else added
 
 
 def submit(ctx: Ctx, team: Team, member: Member, rnd: Round, sections: Mapping[str, str] | None = None,
@@ -112,9 +118,7 @@ def submit(ctx: Ctx, team: Team, member: Member, rnd: Round, sections: Mapping[s
         else:
             added_part = "\n\n".join(t for t in (extra.strip(), since) if t)
     result = {s: steps.get(s, getattr(answer, s) if answer else "") for s in STEPS}
-    free = added_part if added_part is not None else before
-    if _visible(added):
-        free = f"{free}\n\n{added}"
+    free = _with_added(added_part if added_part is not None else before, added)
     total = sum(len(t) for t in result.values()) + len(free)
     if total > MAX_ANSWER_CHARS:
         raise UserError(f"That answer is {total:,} characters; answers are limited to {MAX_ANSWER_CHARS:,}. "
