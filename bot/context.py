@@ -11,7 +11,17 @@ from bot.ports import Clock
 
 
 class UserError(Exception):
-    """Something the person can fix; its message is shown to them as one sentence."""
+    """Something the person can fix; its message is shown to them as one sentence.
+
+    The transaction is rolled back, so nothing is half-written — unless `keep` is set: then
+    what the use case recorded before refusing (a drill found expired) is committed. `echo`
+    is text of theirs that was not saved, shown back to them so nothing they wrote is lost.
+    """
+
+    def __init__(self, message: str, *, keep: bool = False, echo: str = ""):
+        super().__init__(message)
+        self.keep = keep
+        self.echo = echo
 
 
 @dataclass

@@ -25,6 +25,7 @@ from sqlmodel import select
 from bot import charts, drills, members, outbox, pairs, reviewers, rounds, schedule, streaks
 from bot.context import Ctx
 from bot.localtime import local_wall_to_utc, parse_hhmm
+from bot.members import public_name
 from bot.messages import Button, Message, Section, plural
 from bot.schedule import Step
 from bot.results import vote_scores
@@ -232,7 +233,7 @@ def digest(ctx: Ctx, team: Team, day: date) -> bool:
     streak_lines = []
     for mid in sorted(people):
         m = names.get(mid)
-        if m is None:
+        if m is None or m.leaderboard_opt_out:  # the digest is public: hidden members aren't listed
             continue
         info = streaks.streak(ctx, team, m)
         if info.current >= streaks.MILESTONES[0]:
@@ -241,7 +242,7 @@ def digest(ctx: Ctx, team: Team, day: date) -> bool:
         Section("Participation", f"{plural(len(week), 'round')}, {plural(len(answers), 'answer')} from "
                                  f"{plural(len(people), 'person', 'people')}, {plural(len(votes), 'vote')}."),
         Section("Top answers", "\n".join(
-            f"• {names[a.member_id].display_name if a.member_id in names else 'someone'} — {s:.2f} (#{a.id})" for s, a in scored)
+            f"• {public_name(names.get(a.member_id))} — {s:.2f} (#{a.id})" for s, a in scored)
             or "No rated answers this week."),
     ]
     if streak_lines:

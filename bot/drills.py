@@ -21,6 +21,7 @@ from sqlmodel import select
 from bot import answers, outbox, progress, rounds, streaks
 from bot.content import CATEGORIES, SKILLS, STEPS, Prompt, SkillDrill
 from bot.context import Ctx, UserError
+from bot.inbound import parse_id
 from bot.messages import Button, Field, Form, Message, Reply, Section
 from bot.store.models import Answer, Drill, Member, Round, Team
 from bot.teams import today
@@ -30,15 +31,25 @@ EMPTY_STEP = "That step is empty — write a sentence or two, then send it."
 
 
 def active(ctx: Ctx, team: Team, member: Member) -> Drill | None:
-    return ctx.session.exec(select(Drill).where(
+    """The member's drill in progress; one past its expiry is recorded as expired and is not active,
+    so it never swallows a direct message meant for today's case."""
+    drill = ctx.session.exec(select(Drill).where(
         Drill.team_id == team.id, Drill.member_id == member.id, Drill.status == "active")).first()
+    if drill is not None and _expire(ctx, drill):
+        return None
+    return drill
+
+
+def _expire(ctx: Ctx, drill: Drill) -> bool:
+    """Record an active drill past its expiry as expired; True when it is expired."""
+    if drill.status == "active" and ctx.now() > drill.expires_at:
+        drill.status = "expired"
+    return drill.status == "expired"
 
 
 def _mine(ctx: Ctx, team: Team, member: Member, drill_id: str) -> Drill:
-    try:
-        drill = ctx.session.get(Drill, int(drill_id))
-    except (TypeError, ValueError):
-        drill = None
+    pk = parse_id(drill_id)
+    drill = ctx.session.get(Drill, pk) if pk is not None else None
     if drill is None or drill.team_id != team.id or drill.member_id != member.id:
         raise UserError("That drill isn't yours or no longer exists — start one with drill.")
     return drill
@@ -164,8 +175,7 @@ def _mock_step(ctx: Ctx, team: Team, member: Member, drill: Drill, text: str) ->
     spent = int((ctx.now() - (drill.stage_started_at or drill.started_at)).total_seconds())
     drill.stage_seconds = [*drill.stage_seconds, spent]
     answer = ctx.session.exec(select(Answer).where(Answer.drill_id == drill.id, Answer.team_id == team.id)).one()
-    answer.free_text = f"{answer.free_text}\n\n{st.name}:\n{text}".strip()
-    answer.updated_at = ctx.now()
+    answers.apply(answer, ctx.now(), added=f"{st.name}:\n{text}")
     drill.step += 1
     drill.stage_started_at = ctx.now()
     ctx.session.info["team_changed"] = team.id
@@ -226,11 +236,9 @@ def _step_message(ctx: Ctx, drill: Drill, prompt: Prompt) -> Message:
 
 
 def _check_live(ctx: Ctx, drill: Drill) -> None:
-    if drill.status == "active" and ctx.now() > drill.expires_at:
-        drill.status = "expired"
-    if drill.status == "expired":
+    if _expire(ctx, drill):
         minutes = int((drill.expires_at - drill.started_at).total_seconds() // 60)
-        raise UserError(f"This drill expired after {minutes} minutes — start a fresh one with drill.")
+        raise UserError(f"This drill expired after {minutes} minutes — start a fresh one with drill.", keep=True)
     if drill.status != "active":
         raise UserError("That drill is over — start a new one with drill.")
 
@@ -269,8 +277,7 @@ def submit_step(ctx: Ctx, team: Team, member: Member, drill_id: str, step_id: st
     if step_id and step_id != expected:
         raise UserError(f"You already answered that step; the drill is now on {expected.capitalize()}.")
     answer = ctx.session.exec(select(Answer).where(Answer.drill_id == drill.id, Answer.team_id == team.id)).one()
-    setattr(answer, expected, text)
-    answer.updated_at = ctx.now()
+    answers.apply(answer, ctx.now(), sections={expected: text})
     drill.step += 1
     prompt = ctx.library.prompt(drill.content_id)
     if drill.step < len(STEPS):
@@ -288,8 +295,10 @@ def submit_step(ctx: Ctx, team: Team, member: Member, drill_id: str, step_id: st
 def _finish_skill(ctx: Ctx, team: Team, member: Member, drill: Drill, text: str) -> Reply:
     sd: SkillDrill | None = ctx.library.drill(drill.content_id)
     drill.status, drill.finished_at = "finished", ctx.now()
-    ctx.session.add(Answer(team_id=team.id, drill_id=drill.id, member_id=member.id, free_text=text, source="drill",
-                           created_at=ctx.now(), updated_at=ctx.now()))
+    answer = Answer(team_id=team.id, drill_id=drill.id, member_id=member.id, source="drill",
+                    created_at=ctx.now(), updated_at=ctx.now())
+    answers.apply(answer, ctx.now(), added=text)
+    ctx.session.add(answer)
     milestone = streaks.record(ctx, team, member, today(ctx, team), "drill")
     taken = _minutes(drill)
     checks = "\n".join(f"• {c}" for c in sd.look_for) if sd else ""

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import delete, or_, select
 
+from bot import outbox
 from bot.content import DIMENSIONS, STEPS
 from bot.context import Ctx, UserError
 from bot.localtime import parse_hhmm, parse_timezone
@@ -16,12 +17,24 @@ from bot.store.models import (
     Member,
     MockFeedback,
     MockPair,
+    OutboxRow,
+    PendingAnswer,
     PracticeDay,
     ReviewAssignment,
     Round,
     Team,
     Vote,
 )
+
+
+def public_name(member: Member | None) -> str:
+    """The name a public post may show: a member hidden from leaderboards is 'a teammate'."""
+    return "someone" if member is None else public_label(member.display_name, member.leaderboard_opt_out)
+
+
+def public_label(display_name: str, hidden: bool) -> str:
+    """`public_name` from plain columns (for queries that don't load whole members)."""
+    return "a teammate" if hidden else (display_name or "someone")
 
 
 def export(ctx: Ctx, team: Team, member: Member) -> Reply:
@@ -41,9 +54,7 @@ def export(ctx: Ctx, team: Team, member: Member) -> Reply:
         "votes_given": [{"answer_id": v.answer_id, **{d: getattr(v, d) for d in DIMENSIONS}, "comment": v.comment,
                          "at": v.created_at.isoformat()}
                         for v in s.exec(select(Vote).where(Vote.team_id == team.id, Vote.voter_id == member.id))],
-        "votes_received": [{"answer_id": v.answer_id, **{d: getattr(v, d) for d in DIMENSIONS}, "comment": v.comment}
-                           for v in s.exec(select(Vote).join(Answer, Answer.id == Vote.answer_id).where(
-                               Vote.team_id == team.id, Answer.member_id == member.id))],
+        "votes_received": _received(ctx, team, member),
         "drills": [{"id": d.id, "kind": d.kind, "content": d.content_id, "status": d.status,
                     "started_at": d.started_at.isoformat()}
                    for d in s.exec(select(Drill).where(Drill.team_id == team.id, Drill.member_id == member.id))],
@@ -66,6 +77,29 @@ def export(ctx: Ctx, team: Team, member: Member) -> Reply:
                  attachment=Attachment(f"sensebot-export-{member.user_id}.json", body))
 
 
+def _received(ctx: Ctx, team: Team, member: Member) -> list[dict]:
+    """Votes on the member's answers as SECURITY.md promises: per answer, the number of votes, the
+    average per dimension and the comments (sorted, with no voter and no individual scores, so a
+    comment can't be matched to the scores beside it)."""
+    per_answer: dict[int, list[Vote]] = {}
+    for v in ctx.session.exec(select(Vote).join(Answer, Answer.id == Vote.answer_id).where(
+            Vote.team_id == team.id, Answer.team_id == team.id, Answer.member_id == member.id)):
+        per_answer.setdefault(v.answer_id, []).append(v)
+    return [{"answer_id": aid, "votes": len(vs),
+             "averages": {d: round(sum(getattr(v, d) for v in vs) / len(vs), 2) for d in DIMENSIONS},
+             "comments": sorted(v.comment for v in vs if v.comment.strip())}
+            for aid, vs in sorted(per_answer.items())]
+
+
+FORGOTTEN = (
+    "sensebot deleted what it held about you in this team: answers, votes you gave and votes on your answers, "
+    "drills, streak, reviewer assignments, mock-interview feedback and preferences. Messages to you or about "
+    "you that were still queued are cancelled, and sensebot's copies of messages already posted no longer "
+    "carry your name or your answers. What remains: messages already posted in the chat (your revealed "
+    "answers, results and digests that named you, your own thread replies) stay in the platform's history — "
+    "sensebot can't delete them there; delete your own messages yourself, or ask an admin to.")
+
+
 def forget(ctx: Ctx, team: Team, member: Member, confirmed: bool) -> Reply:
     """Delete the member's answers, votes, drills, practice days and preferences.
 
@@ -76,11 +110,23 @@ def forget(ctx: Ctx, team: Team, member: Member, confirmed: bool) -> Reply:
         return Reply(messages=(Message(
             "Forget everything about you?",
             "This deletes your answers, the votes you gave, your drills, mock-interview feedback, streak and "
-            "preferences in this team. "
+            "preferences in this team, and sensebot's stored copies of messages about you. Messages already "
+            "posted in the chat stay there (sensebot can't delete them). "
             "It cannot be undone. Run `forget-me confirm` or press the button.",
             buttons=(Button("Yes, forget me", "forget_confirm", member.user_id, "danger"),)),))
     s = ctx.session
     mine = select(Answer.id).where(Answer.team_id == team.id, Answer.member_id == member.id)
+    written = list(s.exec(select(Answer).where(Answer.team_id == team.id, Answer.member_id == member.id)))
+    ids = {a.id for a in written}
+    keys = {f"{team.id}:milestone:{member.id}:"} | {f":answer:{i}" for i in ids} | {f":shown:{i}" for i in ids}
+
+    def about(row: OutboxRow) -> bool:
+        return (row.kind == "direct" and row.target == member.user_id) or any(
+            row.dedupe_key.endswith(k) or row.dedupe_key.startswith(k) for k in keys)
+
+    outbox.forget(ctx, team, about=about, names=[member.display_name],
+                  texts=[t for a in written for t in (*(getattr(a, st) for st in STEPS), a.free_text)])
+    s.exec(delete(PendingAnswer).where(PendingAnswer.team_id == team.id, PendingAnswer.member_id == member.id))
     s.exec(delete(Vote).where(Vote.team_id == team.id, Vote.answer_id.in_(mine)))
     s.exec(delete(Vote).where(Vote.team_id == team.id, Vote.voter_id == member.id))
     s.exec(delete(Answer).where(Answer.team_id == team.id, Answer.member_id == member.id))
@@ -95,7 +141,7 @@ def forget(ctx: Ctx, team: Team, member: Member, confirmed: bool) -> Reply:
             pair.member_ids = [m for m in pair.member_ids if m != member.id]
     s.delete(member)
     s.flush()
-    return Reply.note("Forgotten", "Everything sensebot held about you in this team is deleted.")
+    return Reply.note("Forgotten", FORGOTTEN)
 
 
 def zone(member: Member, team: Team) -> ZoneInfo:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import select
@@ -238,6 +240,51 @@ class Dispatcher:
         delay = backoff(attempts, exc.retry_after, self.rng)
         log.info("outbox row %s: %s, retrying in %.1fs", row.id, exc.reason, delay.total_seconds())
         self._release(row, self.clock.now() + delay, count_attempt=True, error=exc.reason)
+
+
+REMOVED = Message("(removed at a member's request)").to_json()
+
+
+def forget(ctx: Ctx, team: Team, *, about: Callable[[OutboxRow], bool], names: Iterable[str],
+           texts: Iterable[str]) -> tuple[int, int]:
+    """Take a member out of the outbox: (rows deleted, rows scrubbed).
+
+    Rows `about` them (DMs to them, posts of their answers, their milestone) are deleted while
+    undelivered and emptied once delivered (the row stays: thread replies find their parent by
+    it). In every other row, their name and the text of their answers are replaced, delivered
+    or not. What a platform already shows is out of sensebot's reach: the ChatPort can't delete.
+    """
+    name_res = [re.compile(rf"(?<!\w){re.escape(n)}(?!\w)") for n in names if n.strip()]
+    needles = sorted({t for t in texts if len(t.strip()) >= 3}, key=len, reverse=True)
+    deleted = scrubbed = 0
+    for row in list(ctx.session.exec(select(OutboxRow).where(OutboxRow.team_id == team.id))):
+        if about(row):
+            if row.status == "pending":
+                ctx.session.delete(row)
+                deleted += 1
+            else:
+                row.payload, row.error = REMOVED, ""
+                scrubbed += 1
+            continue
+        payload = _scrub(row.payload, name_res, needles)
+        if payload != row.payload:
+            row.payload = payload
+            scrubbed += 1
+    return deleted, scrubbed
+
+
+def _scrub(value: Any, names: list[re.Pattern[str]], needles: list[str]) -> Any:
+    if isinstance(value, str):
+        for text in needles:
+            value = value.replace(text, "(removed)")
+        for name in names:
+            value = name.sub("a former member", value)
+        return value
+    if isinstance(value, list):
+        return [_scrub(v, names, needles) for v in value]
+    if isinstance(value, dict):
+        return {k: v if k == "png" else _scrub(v, names, needles) for k, v in value.items()}
+    return value
 
 
 def failed_rows(ctx: Ctx, team: Team, limit: int = 5) -> list[OutboxRow]:

@@ -17,6 +17,7 @@ from sqlmodel import select
 from bot import outbox, rounds
 from bot.calibration import score_fields
 from bot.context import Ctx, UserError
+from bot.inbound import parse_id
 from bot.messages import Button, Form, Message, Reply, Section
 from bot.rubric import read_scores, weighted
 from bot.store.models import Member, MockFeedback, MockPair, Team
@@ -132,10 +133,8 @@ def _follow_up(ctx: Ctx, team: Team, pair: MockPair, member_id: int, names: Mapp
 
 
 def _pair_for(ctx: Ctx, team: Team, member: Member, pair_id: str) -> MockPair:
-    try:
-        pair = ctx.session.get(MockPair, int(pair_id))
-    except (TypeError, ValueError):
-        pair = None
+    pk = parse_id(pair_id)
+    pair = ctx.session.get(MockPair, pk) if pk is not None else None
     if pair is None or pair.team_id != team.id or member.id not in pair.member_ids:
         raise UserError("That mock interview isn't one of yours.")
     return pair

@@ -10,12 +10,14 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlmodel import select
 
 from bot import (
     answers,
     calibration,
+    chat,
+    deadlines,
     day,
     drills,
     forms,
@@ -33,6 +35,7 @@ from bot import (
 )
 from bot.content import CATEGORIES, SKILLS, Library
 from bot.context import Ctx, UserError
+from bot.inbound import clean_event, parse_id
 from bot.events import (
     Action,
     Command,
@@ -57,12 +60,15 @@ PUBLIC_COMMANDS = frozenset({"setup", "pause", "resume", "skip", "unskip", "lead
 OLD_VERSION = "This button is from an older version — run {prefix}today."
 NOT_THERE = "sensebot is no longer in that server, so this button does nothing there."
 NOT_YOURS = "This button isn't for a server you're in — use sensebot's commands in your own server."
+MEMBER_COMMANDS = ("help", "today", "answer", "rate", "vote", "results", "drill", "streak", "leaderboard",
+                   "progress", "reminders", "pairs", "export", "forget-me", "forget")
 
 HELP = [
     ("today", "today's case, its deadlines and your answer"),
-    ("answer", "answer today's case (Scope, Segment, Solve, Score)"),
+    ("answer", "answer today's case (Scope, Segment, Solve, Score, More)"),
+    ("answer <text>", "add text to your answer (a direct message or a thread reply does too)"),
     ("rate <answer#>", "rate a teammate's answer on the rubric while voting is open"),
-    ("results", "the last round's results"),
+    ("results", "the last finished round's results, and how many answered today"),
     (f"drill [{'|'.join(CATEGORIES)}]", "a private, timed case drill; with no kind, one for your weakest dimension"),
     (f"drill skill [{'|'.join(SKILLS)}]", "a 3-10 minute drill of one skill"),
     ("drill mock", "a 45-minute mock interview in CLARITY stages, timed per stage"),
@@ -103,14 +109,25 @@ class Practice:
     # ------------------------------------------------------------ entry points
 
     def handle(self, event: Event) -> Reply:
+        event = clean_event(event)  # NUL and control characters never reach the rules or the database
         try:
             with self.db.transaction() as session:
-                reply = self._dispatch(Ctx(session, self.clock, self.library), event)
+                try:
+                    reply = self._dispatch(Ctx(session, self.clock, self.library), event)
+                except UserError as exc:
+                    if not exc.keep:
+                        raise
+                    reply = _refusal(exc)  # a refusal that records something (a drill found expired)
                 changed = session.info.pop("team_changed", None)
         except UserError as exc:
-            kept = forms.kept_text(event) if isinstance(event, FormSubmitted) else None
+            kept = forms.kept_text(event) if isinstance(event, FormSubmitted) and not exc.echo else None
             # a form's text that could not be saved goes back to its author: nothing they wrote is lost
-            return Reply(messages=(Message(str(exc)),) + ((kept,) if kept else ()))
+            reply = _refusal(exc)
+            return replace(reply, messages=reply.messages + (kept,)) if kept else reply
+        except DataError:
+            log.warning("a value the database refused while handling %s", type(event).__name__)
+            return Reply.note("sensebot couldn't store a value in that — nothing was saved. "
+                              "Check the numbers and text, and try again.")
         except OperationalError:
             log.warning("database unavailable while handling %s", type(event).__name__)
             return Reply.note("sensebot couldn't reach its database just now — nothing was saved. Try again in a moment.")
@@ -175,6 +192,7 @@ class Practice:
 
     def home(self, who: Who) -> Message:
         """A member's overview (Slack's App Home): streak, scores per dimension, next prompt, settings."""
+        who = clean_event(who)
         def view(ctx: Ctx) -> Message:
             team = teams.ensure_team(ctx, who, self.default_tz)
             member = teams.ensure_member(ctx, team, who)
@@ -307,7 +325,7 @@ class Practice:
         if name == "answer":
             rnd = self._answerable(ctx, team)
             if args:
-                return answers.submit(ctx, team, member, rnd, free_text=" ".join(args), source="command")
+                return answers.submit(ctx, team, member, rnd, added=" ".join(args), source="command")
             return Reply(form=answers.form(ctx, team, rnd, member))
         if name in ("rate", "vote"):
             if len(args) == 1:
@@ -354,12 +372,16 @@ class Practice:
 
     def _action(self, ctx: Ctx, team: Team, member: Member, act: Action) -> Reply:
         if act.action == "answer":
-            rnd = rounds.find(ctx, team, _int(act.value)) if act.value else self._answerable(ctx, team)
+            rnd = rounds.find(ctx, team, parse_id(act.value)) if act.value else self._answerable(ctx, team)
             if rnd is None:
                 raise UserError("That round doesn't exist in this team.")
             return Reply(form=answers.form(ctx, team, rnd, member))
         if act.action == "rate":
             return self._rate(ctx, team, member, act.value)
+        if act.action == "pending_save":
+            return answers.save_pending(ctx, team, member, parse_id(act.value))
+        if act.action == "pending_drop":
+            return answers.drop_pending(ctx, team, member, parse_id(act.value))
         if act.action == "calibrate":
             return Reply(form=calibration.form(ctx, member, act.value))
         if act.action == "calibrate_skip":
@@ -383,10 +405,10 @@ class Practice:
 
     def _form(self, ctx: Ctx, team: Team, member: Member, f: FormSubmitted) -> Reply:
         if f.form == "answer":
-            rnd = rounds.find(ctx, team, _int(f.meta.get("round_id", "")))
+            rnd = rounds.find(ctx, team, parse_id(f.meta.get("round_id", "")))
             if rnd is None:
                 raise UserError("That round doesn't exist in this team.")
-            return answers.submit(ctx, team, member, rnd, sections=dict(f.values), source="form")
+            return answers.submit(ctx, team, member, rnd, sections=dict(f.values), source="form", meta=f.meta)
         if f.form == "vote":
             return votes.cast(ctx, team, member, f.meta.get("answer_id", ""), f.values)
         if f.form == "mock_rate":
@@ -410,11 +432,24 @@ class Practice:
         rnd = rounds.by_thread(ctx, team, t.thread_ref)
         if rnd is None:
             return Reply()  # a thread that is not a round's: not ours to answer
-        if rnd.phase != "answering":
-            return answers.late(ctx, team, member, rnd, t.text)
-        return answers.submit(ctx, team, member, rnd, free_text=t.text, source="thread")
+        if not deadlines.answers_open(ctx, rnd):
+            return answers.late(ctx, team, member, rnd, t.text)  # at most one note per member and round
+        answered = self._save_or_not(ctx, team, member, t.text)
+        if answered is not None:
+            return answered
+        if chat.is_chat(t.text):
+            return answers.confirm(ctx, team, member, rnd, t.text, "thread")
+        return answers.submit(ctx, team, member, rnd, added=t.text, source="thread")
 
     def _direct(self, ctx: Ctx, team: Team, member: Member, d: DirectMessage) -> Reply:
+        """A direct message: a reply to "Save this?", a command, a drill step, or text for today's case
+        (the rule is `bot.chat`'s)."""
+        answered = self._save_or_not(ctx, team, member, d.text)
+        if answered is not None:
+            return answered
+        command = chat.as_command(d.text, frozenset(MEMBER_COMMANDS + ADMIN_COMMANDS), self.prefix)
+        if command is not None:
+            return self._command(ctx, team, member, Command(d.who, *command))
         drill = drills.active(ctx, team, member)
         if drill is not None:
             step = drills.STEPS[drill.step] if drill.kind == "case" else ""
@@ -422,7 +457,21 @@ class Practice:
         rnd = rounds.current(ctx, team, "answering")
         if rnd is None:
             raise UserError("Nothing is waiting for an answer — start a drill, or see help.")
-        return answers.submit(ctx, team, member, rnd, free_text=d.text, source="direct")
+        if chat.is_chat(d.text):
+            return answers.confirm(ctx, team, member, rnd, d.text, "direct")
+        return answers.submit(ctx, team, member, rnd, added=d.text, source="direct")
+
+    def _save_or_not(self, ctx: Ctx, team: Team, member: Member, text: str) -> Reply | None:
+        """`save` or `no` typed in answer to "Save this as your answer?" (where buttons can't be pressed)."""
+        word = chat.reply_word(text)
+        if word not in chat.YES and word not in chat.NO:
+            return None
+        pending = answers.pending_of(ctx, team, member)
+        if pending is None:
+            return None
+        if word in chat.YES:
+            return answers.save_pending(ctx, team, member, pending.id)
+        return answers.drop_pending(ctx, team, member, pending.id)
 
     # ------------------------------------------------------------ views
 
@@ -461,19 +510,27 @@ class Practice:
         mine = answers.mine(ctx, team, rnd, member)
         status = {"answering": "open for answers", "voting": "voting", "closed": "closed"}[rnd.phase]
         note = f"This round is {status}. " + ("You've answered. " if mine else "You haven't answered. ")
-        return Reply(messages=(Message(msg.title, msg.text, msg.sections, msg.buttons if rnd.phase == "answering" else (),
-                                       footer=note.strip()),))
+        case = Message(msg.title, msg.text, msg.sections, msg.buttons if rnd.phase == "answering" else (),
+                       footer=note.strip())
+        if mine is None:
+            return Reply(messages=(case,))
+        own = rounds.answer_message(ctx, team, mine, "you", with_rate=False)  # all of it, added text included
+        return Reply(messages=(case, Message(f"Your answer (#{mine.id})", sections=own.sections, user_text=True)))
 
     def _results(self, ctx: Ctx, team: Team) -> Reply:
+        """The last finished round's results; a round still open shows only counts, never who answered."""
         from bot import results
-        rnd = rounds.latest(ctx, team)
-        if rnd is None:
+        done = rounds.latest_closed(ctx, team)
+        live = rounds.current(ctx, team)
+        messages = []
+        if done is not None:
+            res = results.compute(ctx, team, done, ctx.library.rubric)
+            messages.append(rounds.results_message(ctx, team, done, ctx.library.prompt(done.prompt_id), res))
+        if live is not None:
+            messages.append(rounds.progress_message(ctx, team, live))
+        if not messages:
             raise UserError("No rounds yet, so no results.")
-        res = results.compute(ctx, team, rnd, ctx.library.rubric)
-        msg = rounds.results_message(ctx, team, rnd, ctx.library.prompt(rnd.prompt_id), res)
-        if rnd.phase != "closed":
-            msg = Message(msg.title + " (so far)", msg.text, msg.sections[:-1], user_text=True)
-        return Reply(messages=(msg,))
+        return Reply(messages=tuple(messages))
 
     def _leaderboard(self, ctx: Ctx, team: Team, member: Member, args: tuple[str, ...]) -> Reply:
         words = [a.lower() for a in args]
@@ -515,8 +572,9 @@ def _in_dm(reply: Reply) -> Reply:
     return replace(reply, direct=True)
 
 
-def _int(value: str) -> int:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return -1
+
+def _refusal(exc: UserError) -> Reply:
+    """A UserError as the person sees it: one sentence, and their unsaved text echoed back."""
+    if not exc.echo:
+        return Reply.note(str(exc))
+    return Reply(messages=(Message(str(exc)), Message("Your text (not saved)", exc.echo, user_text=True)))

@@ -14,6 +14,7 @@ from bot import calibration
 from bot.calibration import Agreement
 from bot.content import DIMENSIONS, Rubric
 from bot.context import Ctx
+from bot.members import public_label
 from bot.rubric import averages, passes, weighted
 from bot.store.models import Answer, Member, Round, Team, Vote
 
@@ -49,7 +50,8 @@ def vote_scores(v: Vote) -> dict[str, int]:
 def compute(ctx: Ctx, team: Team, rnd: Round, rubric: Rubric) -> Results:
     # Plain column rows, not ORM objects: a big round has thousands of votes.
     answers = list(ctx.session.exec(
-        select(Answer.id, Answer.member_id, Member.display_name).join(Member, Member.id == Answer.member_id)
+        select(Answer.id, Answer.member_id, Member.display_name, Member.leaderboard_opt_out)
+        .join(Member, Member.id == Answer.member_id)
         .where(Answer.team_id == team.id, Answer.round_id == rnd.id)))
     by_answer: dict[int, list[tuple[int, dict[str, int]]]] = {}
     everyone: list[dict[str, int]] = []
@@ -65,7 +67,8 @@ def compute(ctx: Ctx, team: Team, rnd: Round, rubric: Rubric) -> Results:
     lean = calibration.stored(ctx, team) if everyone else {}
     enough = max(1, team.min_votes)
     entries = []
-    for answer_id, member_id, name in answers:
+    for answer_id, member_id, display_name, hidden in answers:
+        name = public_label(display_name, hidden)  # results are posted publicly: hidden members stay unnamed
         votes = by_answer.get(answer_id, [])
         avg = averages(s for _, s in votes)
         score = weighted(avg, rubric) if avg else None
@@ -73,7 +76,7 @@ def compute(ctx: Ctx, team: Team, rnd: Round, rubric: Rubric) -> Results:
         if len(votes) >= enough:
             calibrated = calibration.adjust(score, (lean.get(v, 0.0) for v, _ in votes))
         ranked = calibrated if calibrated is not None else score
-        entries.append(Entry(answer_id, member_id, name or "someone", len(votes), avg, score,
+        entries.append(Entry(answer_id, member_id, name, len(votes), avg, score,
                              passes(ranked, team.pass_bar) if ranked is not None else None, calibrated))
     entries.sort(key=lambda e: (e.ranked_by is None, -(e.ranked_by or 0), -e.votes, e.answer_id))
     agree = calibration.agreement({a: [weighted(s, rubric) for _, s in vs] for a, vs in by_answer.items()})

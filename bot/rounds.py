@@ -9,14 +9,15 @@ import hashlib
 from collections import Counter
 from datetime import date, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import delete, func, select
 
 from bot import calibration, outbox, results, reviewers, streaks
 from bot.content import CATEGORIES, CATEGORY_NAMES, STEPS, Prompt
 from bot.context import Ctx, UserError
 from bot.localtime import as_utc, local_date, local_wall_to_utc, parse_hhmm
+from bot.members import public_name
 from bot.messages import Button, Message, Section, plural, ranks
-from bot.store.models import Answer, Member, Round, Team
+from bot.store.models import Answer, Member, OutboxRow, PendingAnswer, Round, Team, Vote
 from bot.teams import is_practice_day, members_by_id, today, when, zone
 
 COMING_DAYS = 7  # how far ahead private practice leaves the daily cases alone
@@ -132,9 +133,9 @@ def calendar_date(team: Team, rnd: Round) -> date:
     return local_date(step_times(team, rnd)["open"], zone(team))
 
 
-def find(ctx: Ctx, team: Team, round_id: int) -> Round | None:
-    """A round by id, only if it is this team's: a forged id finds nothing."""
-    rnd = ctx.session.get(Round, round_id)
+def find(ctx: Ctx, team: Team, round_id: int | None) -> Round | None:
+    """A round by id, only if it is this team's: a forged id (or none, see `inbound.parse_id`) finds nothing."""
+    rnd = ctx.session.get(Round, round_id) if round_id is not None else None
     return rnd if rnd is not None and rnd.team_id == team.id else None
 
 
@@ -163,6 +164,28 @@ def current(ctx: Ctx, team: Team, phase: str | None = None) -> Round | None:
 
 def latest(ctx: Ctx, team: Team) -> Round | None:
     return last_opened(ctx, team)
+
+
+def latest_closed(ctx: Ctx, team: Team) -> Round | None:
+    """The newest finished round: the one `results` shows."""
+    return ctx.session.exec(select(Round).where(Round.team_id == team.id, Round.phase == "closed")
+                            .order_by(Round.opened_at.desc(), Round.id.desc())).first()
+
+
+def progress_message(ctx: Ctx, team: Team, rnd: Round) -> Message:
+    """An open round as counts only: how many answered and voted, never who."""
+    answered = ctx.session.exec(select(func.count(Answer.id)).where(
+        Answer.team_id == team.id, Answer.round_id == rnd.id)).one()
+    voted = ctx.session.exec(select(func.count(Vote.id)).join(Answer, Answer.id == Vote.answer_id).where(
+        Vote.team_id == team.id, Answer.round_id == rnd.id)).one()
+    prompt = ctx.library.prompt(rnd.prompt_id)
+    if rnd.phase == "answering":
+        text = f"Open for answers until {when(rnd.answer_deadline, team)}: {plural(answered, 'answer')} so far."
+    else:
+        text = (f"Voting until {when(rnd.vote_deadline, team)}: {plural(answered, 'answer')}, "
+                f"{plural(voted, 'vote')} so far.")
+    return Message(f"In progress: {prompt.title if prompt else rnd.prompt_id}", text,
+                   footer="Results are posted when voting closes.")
 
 
 def open_round(ctx: Ctx, team: Team, day: date, opens: datetime | None = None) -> Round:
@@ -233,6 +256,36 @@ def answer_message(ctx: Ctx, team: Team, answer: Answer, name: str, with_rate: b
     )
 
 
+def _shown_key(team: Team, rnd: Round, answer: Answer) -> str:
+    return f"{team.id}:round:{rnd.id}:shown:{answer.id}"
+
+
+def _shown_row(ctx: Ctx, team: Team, rnd: Round, answer: Answer) -> OutboxRow | None:
+    return ctx.session.exec(select(OutboxRow).where(
+        OutboxRow.team_id == team.id, OutboxRow.dedupe_key == _shown_key(team, rnd, answer))).first()
+
+
+def show_at_once(ctx: Ctx, team: Team, rnd: Round, answer: Answer, member: Member, created: bool) -> str:
+    """`reveal immediate`: post an answer when it is first saved; returns what to tell its author.
+
+    Chat platforms' posts can't be edited through the ChatPort, so an answer is posted once:
+    an edit made before that post went out replaces its text; an edit made after it is posted
+    once more when voting opens, marked "(edited)", and an unchanged answer then gets only
+    its Rate button.
+    """
+    message = answer_message(ctx, team, answer, public_name(member), with_rate=False)
+    if created:
+        outbox.enqueue(ctx, team, target=rnd.channel_id, thread_of=rnd.prompt_outbox_id,
+                       dedupe_key=f"round:{rnd.id}:shown:{answer.id}", message=message)
+        return ""
+    row = _shown_row(ctx, team, rnd, answer)
+    if row is not None and row.status == "pending" and (row.claimed_until is None or row.claimed_until < ctx.now()):
+        row.payload = message.to_json()  # not out yet: it goes out with the new text
+        return ""
+    return (" Your first version is already posted in the thread; this edit is posted there once, "
+            f"marked edited, when voting opens {when(rnd.answer_deadline, team)}.")
+
+
 def reveal(ctx: Ctx, team: Team, rnd: Round) -> None:
     """Answer deadline: show every answer with a Rate button and open voting."""
     if rnd.phase != "answering":
@@ -253,9 +306,21 @@ def reveal(ctx: Ctx, team: Team, rnd: Round) -> None:
                        f"Rate each answer on the five rubric dimensions until {when(rnd.vote_deadline, team)}. "
                        "You can't rate your own; rating again replaces your vote."))
     for a in answers:
-        name = names[a.member_id].display_name if a.member_id in names else "someone"
+        name = public_name(names.get(a.member_id))
+        message = answer_message(ctx, team, a, name, with_rate=True)
+        shown = _shown_row(ctx, team, rnd, a)
+        if shown is not None and shown.status == "pending" and shown.claimed_until is None:
+            ctx.session.delete(shown)  # never went out: this post is the one
+        elif shown is not None and shown.status == "sent":
+            if Message.from_json(shown.payload) != answer_message(ctx, team, a, name, with_rate=False):
+                # edited after it was shown: the final text, once, marked
+                message = Message(message.title + " (edited)", message.text, message.sections, message.buttons,
+                                  user_text=True)
+            else:  # shown unchanged above: only the Rate button, not the text a second time
+                message = Message(f"Rate answer #{a.id} by {name}", "Its text is above in this thread.",
+                                  buttons=message.buttons, user_text=True)
         outbox.enqueue(ctx, team, target=rnd.channel_id, dedupe_key=f"round:{rnd.id}:answer:{a.id}",
-                       thread_of=rnd.prompt_outbox_id, message=answer_message(ctx, team, a, name, with_rate=True))
+                       thread_of=rnd.prompt_outbox_id, message=message)
     reviewers.assign(ctx, team, rnd, answers)
 
 
@@ -264,6 +329,8 @@ def close(ctx: Ctx, team: Team, rnd: Round) -> None:
     if rnd.phase == "closed":
         return
     rnd.phase = "closed"
+    # chat nobody chose to save can't be saved any more: don't keep it
+    ctx.session.exec(delete(PendingAnswer).where(PendingAnswer.team_id == team.id, PendingAnswer.round_id == rnd.id))
     prompt = ctx.library.prompt(rnd.prompt_id)
     calibration.refresh(ctx, team, ctx.library.rubric)
     res = results.compute(ctx, team, rnd, ctx.library.rubric)
@@ -271,6 +338,8 @@ def close(ctx: Ctx, team: Team, rnd: Round) -> None:
                    message=results_message(ctx, team, rnd, prompt, res))
     for member_id in {e.member_id for e in res.entries}:
         member = ctx.session.get(Member, member_id)
+        if member.leaderboard_opt_out:
+            continue  # hidden members are never named in public; their own replies still celebrate
         info = streaks.streak(ctx, team, member)
         if info.current in streaks.MILESTONES:
             outbox.enqueue(ctx, team, target=rnd.channel_id, dedupe_key=f"milestone:{member_id}:{rnd.local_date}",

@@ -13,30 +13,28 @@ from sqlmodel import select
 from bot.calibration import score_fields
 from bot.content import DIMENSIONS
 from bot.context import Ctx, UserError
+from bot.deadlines import check_votes_open
+from bot.inbound import parse_id
 from bot.messages import Field, Form, Reply
 from bot.results import vote_scores
 from bot.rubric import passes, read_scores, weighted
 from bot.store.models import Answer, Member, Round, Team, Vote
-from bot.teams import when
 
 MAX_COMMENT = 1000
 
 
 def _answer_for_voting(ctx: Ctx, team: Team, voter: Member, answer_id: str | int) -> tuple[Answer, Round]:
-    try:
-        aid = int(str(answer_id).strip().lstrip("#"))
-    except ValueError:
-        raise UserError(f"'{answer_id}' is not an answer number.") from None
-    answer = ctx.session.get(Answer, aid)
+    raw = str(answer_id).strip().lstrip("#")
+    if not raw.isdigit():
+        raise UserError(f"'{str(answer_id)[:40]}' is not an answer number.")
+    aid = parse_id(raw)
+    answer = ctx.session.get(Answer, aid) if aid is not None else None
     if answer is None or answer.team_id != team.id or answer.round_id is None:
-        raise UserError(f"There is no answer #{aid} in this team.")
+        raise UserError(f"There is no answer #{raw[:20]} in this team.")
     rnd = ctx.session.get(Round, answer.round_id)
     if answer.member_id == voter.id:
         raise UserError("You can't rate your own answer — rate a teammate's instead.")
-    if rnd.phase == "answering":
-        raise UserError(f"Voting opens at {when(rnd.answer_deadline, team)}, when answers are revealed.")
-    if rnd.phase == "closed":
-        raise UserError("Voting on this round has closed; the results are posted.")
+    check_votes_open(ctx, team, rnd)
     return answer, rnd
 
 

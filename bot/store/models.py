@@ -281,3 +281,21 @@ class MockFeedback(SQLModel, table=True):
     scores: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     at: datetime
+
+
+class PendingAnswer(SQLModel, table=True):
+    """A short message that read as chat, kept until its author says Save or No.
+
+    The Save button carries only this row's id; the text waits here, scoped by team and
+    member, so a button from someone else (or another workspace) finds nothing.
+    """
+
+    __tablename__ = "pending_answers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")
+    member_id: int = Field(foreign_key="members.id", index=True, ondelete="CASCADE")
+    round_id: int = Field(foreign_key="rounds.id", ondelete="CASCADE")
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    source: str = Field(default="direct", max_length=16)  # direct | thread
+    created_at: datetime

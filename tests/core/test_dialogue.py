@@ -45,7 +45,7 @@ def test_setup_then_prompt_is_posted_at_practice_time(teambot):
 def test_answer_form_then_feedback_then_edit_prefilled(teambot):
     rnd = open_round(teambot)
     form = teambot.press("ada", "answer", str(rnd.id)).form
-    assert [f.id for f in form.fields] == ["scope", "segment", "solve", "score"]
+    assert [f.id for f in form.fields] == ["scope", "segment", "solve", "score", "extra"]
     assert all(f.max_length <= 3000 for f in form.fields)
     reply = teambot.submit("ada", "answer", GOOD, form.meta)
     assert "Answer saved" in reply.plain()

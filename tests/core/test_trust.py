@@ -10,7 +10,8 @@ from sqlmodel import func, select
 
 from bot import content
 from bot.content import ContentError
-from bot.store.models import Answer, Member, Team
+from bot.content import DIMENSIONS
+from bot.store.models import Answer, Member, Round, Team
 from tests.core.test_dialogue import GOOD, open_round
 
 
@@ -99,3 +100,53 @@ def test_content_loader_never_crashes_and_names_the_file(tmp_path_factory, body)
     except ContentError as exc:
         assert exc.problems and all(isinstance(p.line, int) for p in exc.problems)
         assert any("fuzz.yaml" in p.file for p in exc.problems) or body.strip() == ""
+
+
+# Item 10 of issue 14: every input path turns a bad value into a reply and writes nothing.
+ids = st.one_of(st.integers(min_value=-(2 ** 70), max_value=2 ** 70).map(str), st.text(max_size=30),
+                st.sampled_from(["99999999999999999999", "99999999999", "2147483648", "0", "-1", "#12", "١٢", " 7 "]))
+ID_PATHS = ("answer", "rate", "drill_step", "drill_stop", "mock_rate", "mock_missed", "calibrate", "calibrate_skip",
+            "pending_save", "pending_drop")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=ids)
+def test_item10_any_id_from_a_button_form_or_command_gets_a_reply_and_writes_nothing(db, clock, library, value):
+    from tests.conftest import TeamBot
+    bot = TeamBot(db, clock, library, workspace="Tids")
+    before = count(db, Answer)
+    for action in ID_PATHS:
+        assert bot.press("ada", action, value).messages or bot.press("ada", action, value).form is not None
+    for form, key in (("answer", "round_id"), ("vote", "answer_id"), ("drill_step", "drill_id"), ("mock_rate", "pair_id")):
+        assert bot.submit("ada", form, {"scope": "x", **{d: "3" for d in DIMENSIONS}}, {key: value}).messages
+    if value.strip():
+        assert bot.cmd("ada", f"rate {value.strip()}").messages
+    assert count(db, Answer) == before
+
+
+texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=texts)
+def test_item10_any_text_is_stored_without_control_characters_or_refused_with_a_sentence(db, clock, library, text):
+    from bot.inbound import clean_text
+    from tests.conftest import TeamBot
+    bot = TeamBot(db, clock, library, workspace="Ttext")
+    with db.session() as s:
+        rnd = s.exec(select(Round).join(Team, Team.id == Round.team_id).where(Team.workspace_id == "Ttext")).first()
+    if rnd is None:
+        bot.setup()
+        bot.advance(hours=1, minutes=1)
+        with db.session() as s:
+            rnd = s.exec(select(Round).join(Team, Team.id == Round.team_id).where(Team.workspace_id == "Ttext")).one()
+    reply = bot.submit("ada", "answer", {"scope": text, "extra": text}, {"round_id": str(rnd.id)})
+    assert reply.messages
+    assert bot.dm("ada", text).messages is not None
+    assert bot.cmd("bo", f"answer {text}").messages is not None if text.split() else True
+    with db.session() as s:
+        stored = s.exec(select(Answer.scope).join(Member, Member.id == Answer.member_id).where(
+            Answer.round_id == rnd.id, Member.user_id == "ada")).first()
+    if reply.messages[0].title in ("Answer saved", "Answer updated"):
+        assert stored == clean_text(text)
+    assert stored is None or not any(ord(c) < 32 and c not in "\n\t" for c in stored)

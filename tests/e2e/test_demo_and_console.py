@@ -83,3 +83,16 @@ def test_item18_console_prints_no_raw_escapes_nul_or_bidi_overrides(tmp_path):
 def test_item18_console_clock_follows_the_timezone_setup_sets(tmp_path):
     text = console_run(tmp_path, ["/setup #practice 09:00 Asia/Tokyo mon-sun", "/wait 1m"])
     assert " JST)" in text.splitlines()[-1] or "JST" in text.split("(it is now")[-1]
+
+
+def test_console_asks_before_saving_chat_and_save_answers_it(tmp_path):
+    """Issue 14 item 2 in the console, which can't press buttons: reply `save` or `no` instead."""
+    app = build(load({"SENSEBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}), command_prefix="/")
+    lines = iter(["/setup #practice 09:00 UTC mon-sun", "/next", "help", "is the deadline 17:00?", "no",
+                  "hi there", "save", "/today", "/quit"])
+    out = io.StringIO()
+    repl.run(app.practice, user="Ada", out=out, read=lambda _prompt: next(lines))
+    text = out.getvalue()
+    assert "sensebot help" in text and text.count("Save this as your answer?") == 2
+    assert "Not saved" in text and "Answer saved" in text
+    assert "hi there" in text.split("Your answer (#")[1] and "17:00?" not in text.split("Your answer (#")[1]

@@ -118,11 +118,11 @@ def test_a_round_through_the_gateway_and_a_restart(fake, tmp_path, clock, librar
         thread_id = int(prompt["id"])
         assert api.recorded("POST", rf"^/channels/{api.channel_id}/messages/{thread_id}/threads$")
         fake.dispatch("THREAD_CREATE", p.thread_create(api.channels[thread_id]))
-        fake.dispatch("MESSAGE_CREATE", p.message_create(thread_id, CY, "Segments: devs and IT leads.", name="Cy"))
+        fake.dispatch("MESSAGE_CREATE", p.message_create(thread_id, CY, "Segments: developers who integrate the API, and IT leads who approve the vendor.", name="Cy"))
         fake.wait_for(lambda: [r for r in api.channel_posts() if all_text(r.json).startswith("Answer saved")],
                       what="the private feedback on the thread reply")
         with app.db.session() as s:
-            assert s.exec(select(Answer).where(Answer.source == "thread")).one().free_text == "Segments: devs and IT leads."
+            assert s.exec(select(Answer).where(Answer.source == "thread")).one().free_text == "Segments: developers who integrate the API, and IT leads who approve the vendor."
 
         # 17:00: answers revealed in the thread, each with a Rate button, inside Discord's limits
         clock.set(datetime(2026, 11, 23, 17, 0, tzinfo=BERLIN))

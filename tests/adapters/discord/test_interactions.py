@@ -88,9 +88,9 @@ def test_answer_button_opens_the_4s_modal_and_feedback_comes_back_privately(tmp_
             modal = body["data"]
             assert modal["custom_id"] == "sbf:answer:1:round_id=1:" and len(modal["components"]) <= 5
             inputs = modal_inputs(body)
-            assert list(inputs) == ["scope", "segment", "solve", "score"]
+            assert list(inputs) == ["scope", "segment", "solve", "score", "extra"]  # five: Discord's modal limit
             assert all(i["type"] == 4 and i["style"] == 2 and i["max_length"] == 2900 for i in inputs.values())
-            assert [i["label"] for i in inputs.values()] == ["Scope", "Segment", "Solve", "Score"]
+            assert [i["label"] for i in inputs.values()] == ["Scope", "Segment", "Solve", "Score", "More"]
 
             sub = await h.interact(h.p.modal_submit(modal["custom_id"], {
                 "scope": "B2B developers on our SMS API; goal: cut support tickets 30% in 6 months.",
@@ -312,9 +312,17 @@ def test_thread_replies_and_direct_messages_reach_the_core(tmp_path, clock, libr
             state.parse_thread_create(h.p.thread_create(h.api.channels[thread_id]))
 
             state.parse_message_create(msg := h.p.message_create(thread_id, ADA, "My scope: SMS devs. @everyone"))
-            await h.wait(lambda: h.api.recorded("POST", r"^/users/@me/channels$"), what="a DM with the feedback")
-            dm = await h.wait(lambda: [r for r in h.api.channel_posts() if r.json["embeds"][0]["title"] == "Answer saved"])
-            assert dm[0].json["allowed_mentions"] == {"parse": []}
+            await h.wait(lambda: h.api.recorded("POST", r"^/users/@me/channels$"), what="a DM asking first")
+            ask = await h.wait(lambda: [r for r in h.api.channel_posts()
+                                        if r.json["embeds"][0]["title"] == "Save this as your answer?"])
+            assert ask[0].json["allowed_mentions"] == {"parse": []}  # short: asked privately, not saved yet
+            save_id = next(c["custom_id"] for row in ask[0].json["components"] for c in row["components"]
+                           if c["custom_id"].startswith("sb:pending_save:"))
+            dm_channel = int(ask[0].path.split("/")[2])
+            pressed = await h.interact(h.p.button(save_id, h.p.bot_message(ask[0].json["components"], channel_id=dm_channel,
+                                                                           guild=False),
+                                                  user_id=ADA, guild=False, channel_id=dm_channel))
+            assert "Answer saved" in titles(pressed)
             with h.app.db.session() as s:
                 answer = s.exec(select(Answer)).one()
             assert answer.free_text == "My scope: SMS devs. @everyone" and answer.source == "thread"
@@ -325,7 +333,8 @@ def test_thread_replies_and_direct_messages_reach_the_core(tmp_path, clock, libr
 
             # a DM to the bot (no guild) goes to the only server's team
             h.api.add_dm_channel(BEN, 5555)
-            state.parse_message_create(h.p.message_create(5555, BEN, "an answer by DM", name="Ben", guild=False))
+            state.parse_message_create(h.p.message_create(5555, BEN, "an answer by DM, long enough to be an answer and not a quick remark",
+                                                          name="Ben", guild=False))
             await h.wait(lambda: h.api.channel_posts(5555) or None, what="the DM reply")
             with h.app.db.session() as s:
                 ben = s.exec(select(Member).where(Member.user_id == str(BEN))).one()

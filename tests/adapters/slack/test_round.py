@@ -83,7 +83,7 @@ def test_a_whole_round_through_slack(team: SlackTeam, fake, db, clock):
     assert view["type"] == "modal" and view["callback_id"] == "answer"
     assert json.loads(view["private_metadata"])["round_id"] == round_id
     inputs = [b for b in view["blocks"] if b["type"] == "input"]
-    assert [b["block_id"] for b in inputs] == ["scope", "segment", "solve", "score"]
+    assert [b["block_id"] for b in inputs] == ["scope", "segment", "solve", "score", "extra"]
     assert all(b["element"]["type"] == "plain_text_input" and b["element"]["multiline"] and
                b["element"]["max_length"] <= 3000 and b["optional"] and b.get("hint") for b in inputs)
     assert len(view["title"]["text"]) <= 24
@@ -99,7 +99,11 @@ def test_a_whole_round_through_slack(team: SlackTeam, fake, db, clock):
     assert team.reply_in_thread("U3", prompt_ts, text, "Ev0001").status == 200
     thread_fb = team.private_replies("U3")[-1]
     assert thread_fb.method == "chat.postEphemeral" and thread_fb.params["thread_ts"] == prompt_ts
-    assert "Answer saved" in text_of(thread_fb)
+    assert "Save this as your answer?" in text_of(thread_fb)  # short: asked first, privately
+    assert answer_count(db) == 2
+    save = next(b for b in buttons(thread_fb) if b["action_id"] == "pending_save")
+    assert team.press("U3", save["action_id"], save["value"], thread_ts=prompt_ts).status == 200
+    assert "Answer saved" in team.last_private_text("U3")
     assert answer_count(db) == 3
 
     # --- 17:00: answers revealed in the thread, each with a Rate button, escaped
