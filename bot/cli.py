@@ -100,8 +100,7 @@ def cmd_web(args) -> int:
     app = build(settings)
     slack_http = bool(s.slack_signing_secret and (s.slack_bot_token or s.slack_client_id) and not s.slack_app_token)
     if slack_http:
-        return run_all(app, adapters=["slack", "scheduler"] + (["discord"] if s.discord_token else []),
-                       web_port=port, web_host=args.host)
+        return run_all(app, adapters=["slack", "scheduler"], web_port=port, web_host=args.host)  # Discord: the worker
     from adapters.web.app import create_app
     from adapters.web.serve import WebServer, is_loopback
     server = WebServer(create_app(app, local_signin=is_loopback(args.host)), args.host, port)
