@@ -12,6 +12,7 @@ Discord: GET /oauth2/authorize, POST /api/v10/oauth2/token, GET /api/v10/users/@
 """
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import threading
@@ -42,6 +43,8 @@ class FakeProviders:
         self.tokens: dict[str, Person] = {}
         self.calls: list[tuple[str, dict[str, str]]] = []
         self.users: dict[str, bool] = {}  # slack user id -> is_admin, for users.info
+        self.nonces: dict[str, str] = {}  # code -> the nonce its authorize request carried
+        self.replay_nonce: str | None = None  # answer with this nonce instead (a replayed ID token)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -74,6 +77,7 @@ class FakeProviders:
                 if path in ("/openid/connect/authorize", "/oauth2/authorize"):
                     code = secrets.token_hex(8)
                     fake.codes[code] = fake.next
+                    fake.nonces[code] = params.get("nonce", "")
                     self.send_response(302)
                     self.send_header("Location", params["redirect_uri"] + "?" + urlencode(
                         {"code": code, "state": params.get("state", "")}))
@@ -96,7 +100,6 @@ class FakeProviders:
                     client_id = params.get("client_id", "")
                     secret = params.get("client_secret", "")
                     if not client_id:  # HTTP Basic, as slack_sdk sends the client credentials
-                        import base64
                         basic = self.headers.get("Authorization", "").removeprefix("Basic ")
                         client_id, _, secret = base64.b64decode(basic).decode().partition(":") if basic else ("", "", "")
                     person = fake.codes.pop(params.get("code", ""), None)
@@ -106,8 +109,14 @@ class FakeProviders:
                         return self._json({"ok": False, "error": "invalid_code"})
                     token = secrets.token_hex(12)
                     fake.tokens[token] = person
+                    nonce = fake.nonces.pop(params.get("code", ""), "")
+                    claims = {"iss": "https://slack.com", "sub": person.slack_user, "aud": client_id,
+                              "nonce": fake.replay_nonce if fake.replay_nonce is not None else nonce,
+                              "https://slack.com/team_id": person.slack_team}
+                    id_token = ".".join(base64.urlsafe_b64encode(json.dumps(p).encode()).decode().rstrip("=")
+                                        for p in ({"alg": "none"}, claims)) + ".sig"
                     return self._json({"ok": True, "access_token": token, "token_type": "Bearer", "expires_in": 600,
-                                       "scope": "identify guilds", "id_token": "unused.in.tests"})
+                                       "scope": "identify guilds", "id_token": id_token})
                 if path == "/api/openid.connect.userInfo":
                     who = self._bearer()
                     if who is None:

@@ -371,6 +371,17 @@ def test_slack_sign_in_with_openid_connect_against_a_fake_slack(db, clock, libra
     resp = other.get(f"/signin/slack/callback?code={code}&state=forged")
     assert resp.status_code == 400 and "expired" in _text(resp)
     assert other.get(f"/t/{team}").status_code == 302  # still signed out
+    # An ID token minted for another sign-in (its nonce isn't this browser's) is refused.
+    fake.next = Person(slack_team="TS1", slack_user="U1", name="Una")
+    fake.replay_nonce = "someone-elses-nonce"
+    try:
+        c3 = site.web.test_client()
+        path, query = _follow_provider(c3, "/signin/slack")
+        resp = c3.get(f"{path}?{query}")
+        assert resp.status_code == 400 and "wasn" in _text(resp)
+        assert c3.get(f"/t/{team}").status_code == 302
+    finally:
+        fake.replay_nonce = None
     # A workspace without sensebot signs nobody in.
     fake.next = Person(slack_team="TNONE", slack_user="U9", name="Nine")
     c2 = site.web.test_client()
@@ -416,3 +427,18 @@ def test_compose_sends_slacks_paths_to_slack_and_the_rest_to_the_pages():
     assert c.get("/healthz").get_data() == b"slack"
     assert c.get("/t/1").get_data() == b"pages"
     assert compose(app("pages")) is not None
+
+
+def test_web_settings_from_the_environment_are_checked_with_a_sentence():
+    s = config.load({"SENSEBOT_PUBLIC_URL": "https://practice.example.com/", "SENSEBOT_WEB_PORT": "8080",
+                     "SENSEBOT_WEB_SECRET": "x" * 40, "DISCORD_CLIENT_SECRET": "discord-secret-value"})
+    assert (s.public_url, s.web_port) == ("https://practice.example.com", 8080)
+    assert "x" * 40 not in repr(s) and "discord-secret-value" not in repr(s)
+    assert "x" * 40 in s.secrets  # redacted from logs like every secret
+    with pytest.raises(config.ConfigError) as err:
+        config.load({"SENSEBOT_WEB_PORT": "web", "SENSEBOT_WEB_SECRET": "short", "SENSEBOT_PUBLIC_URL": "practice",
+                     "SLACK_OAUTH_URL": "ftp://x"})
+    text = " ".join(err.value.problems)
+    for phrase in ("SENSEBOT_WEB_PORT should be a port", "SENSEBOT_WEB_SECRET is too short",
+                   "SENSEBOT_PUBLIC_URL 'practice'", "SLACK_OAUTH_URL"):
+        assert phrase in text
