@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 SESSION_HOURS = 12
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
-       "frame-ancestors 'none'; form-action 'self' https:; base-uri 'none'")
+       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
 def create_app(app: App, *, local_signin: bool = False) -> Flask:

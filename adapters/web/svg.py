@@ -18,10 +18,11 @@ PASS, INK, BAR = "#b03a2e", "#1f2d3d", "#2471a3"
 
 
 def _frame(title: str, alt: str, body: str, height: int = H) -> Markup:
+    key = "c" + "".join(ch for ch in title.lower() if ch.isalnum())[:24]  # ids unique per chart on a page
     return Markup(
-        f'<svg class="chart" viewBox="0 0 {W} {height}" role="img" aria-labelledby="c-t c-d" '
-        f'xmlns="http://www.w3.org/2000/svg"><title id="c-t">{escape(title)}</title>'
-        f'<desc id="c-d">{escape(alt)}</desc>{body}</svg>')
+        f'<svg class="chart" viewBox="0 0 {W} {height}" role="img" aria-labelledby="{key}-t {key}-d" '
+        f'xmlns="http://www.w3.org/2000/svg"><title id="{key}-t">{escape(title)}</title>'
+        f'<desc id="{key}-d">{escape(alt)}</desc>{body}</svg>')
 
 
 def _y(value: float, top: float = 5.0, height: int = H) -> float:

@@ -85,6 +85,7 @@ def main() -> int:
         db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
         db.upgrade()
         rows, built["sqlite"] = measure(db, "sqlite", args.scale, args.samples)
+        print(table(["database", "page", "n", "p50 ms", "p99 ms", "target p99 ms"], rows), file=sys.stderr, flush=True)
         all_rows += rows
         db.dispose()
     pg = os.environ.get("SENSEBOT_TEST_POSTGRES_URL")
