@@ -11,10 +11,8 @@ routing, the session cookie, the core's reads and the Jinja2 template: everythin
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -30,7 +28,7 @@ from bot.clock import ManualClock
 from bot.practice import Practice
 from bot.store.db import Database
 from bot.store.models import Round, Team
-from tests.bench._common import percentile, table, write
+from tests.bench._common import each_database, percentile, table, write
 from tests.bench.bench_latency import NOW, populate
 
 TARGET_MS = 100
@@ -80,22 +78,9 @@ def main() -> int:
     ap.add_argument("--scale", type=float, default=1.0, help="1.0 = 1,000 teams / 1,000,000 votes")
     ap.add_argument("--samples", type=int, default=200)
     args = ap.parse_args()
-    all_rows, built = [], {}
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        db.upgrade()
-        rows, built["sqlite"] = measure(db, "sqlite", args.scale, args.samples)
-        print(table(["database", "page", "n", "p50 ms", "p99 ms", "target p99 ms"], rows), file=sys.stderr, flush=True)
-        all_rows += rows
-        db.dispose()
-    pg = os.environ.get("SENSEBOT_TEST_POSTGRES_URL")
-    if pg:
-        from tests.conftest import fresh_postgres
-        db = fresh_postgres(pg)
-        rows, built["postgres"] = measure(db, "postgres", args.scale, args.samples)
-        all_rows += rows
-        db.dispose()
     headers = ["database", "page", "n", "p50 ms", "p99 ms", "target p99 ms"]
+    all_rows, built = each_database(measure, args.scale, args.samples,
+                                    show=lambda rows: print(table(headers, rows), file=sys.stderr, flush=True))
     print(table(headers, all_rows))
     path = write("web", {"scale": args.scale, "built": built,
                          "rows": [dict(zip(headers, r, strict=False)) for r in all_rows]})
