@@ -147,6 +147,23 @@ def round_page(ctx: Ctx, team: Team, round_id: int) -> RoundPage | None:
 
 
 @dataclass(frozen=True)
+class OpenCase:
+    round: Round
+    prompt: Prompt | None
+    answered: int
+
+
+def open_case(ctx: Ctx, team: Team) -> OpenCase | None:
+    """Today's case for the team home: the round that isn't closed and how many have answered —
+    never who or what (the round's own page shows answers once they are revealed)."""
+    rnd = rounds.current(ctx, team)
+    if rnd is None:
+        return None
+    answered = ctx.session.exec(select(func.count()).where(Answer.team_id == team.id, Answer.round_id == rnd.id)).one()
+    return OpenCase(rnd, ctx.library.prompt(rnd.prompt_id), answered)
+
+
+@dataclass(frozen=True)
 class MyAnswer:
     round_id: int
     local_date: date

@@ -67,11 +67,10 @@ def index():
 @bp.get("/t/<int:team_id>")
 def home(team_id: int):
     def view(ctx: Ctx, team, ident):
-        rnd = rounds.current(ctx, team)
-        page = archive.round_page(ctx, team, rnd.id) if rnd else None
+        page = archive.open_case(ctx, team)
         last = next(iter(archive.finished_rounds(ctx, team)[0]), None)
         week = archive.team_week(ctx, team)
-        nxt = next((s for s in day.upcoming(ctx, team) if s.name == "open"), None)
+        nxt = None if page else next((s for s in day.upcoming(ctx, team) if s.name == "open"), None)
         return _page("home.html", ctx, team, ident, current=page, last=last, week=week, next_open=nxt,
                      streaks=leaderboard.by_streak(ctx, team, "week", limit=5),
                      participation=svg.participation(week.days),

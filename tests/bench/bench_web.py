@@ -3,7 +3,8 @@
 Builds the same database as `bench_latency.py` (1,000 teams, 20,000 members, 200,000 answers,
 1,000,000 votes at --scale 1.0; its `populate`), then renders pages through Flask's test client
 as a signed-in member of a random team: team home, archive page, a closed round's page and my
-progress. Prints p50/p99 per page (target p99 <= 100 ms) and writes JSON. The render includes
+progress. Prints p50/p99 per page (target p99 <= 100 ms) and writes JSON. The floor (a page that
+reads no database) shows what the machine's load adds to every row. The render includes
 routing, the session cookie, the core's reads and the Jinja2 template: everything but the socket.
 
     python tests/bench/bench_web.py [--scale 1.0] [--samples 200]
@@ -49,6 +50,7 @@ def measure(db: Database, label: str, scale: float, samples: int) -> tuple[list[
         for rid, tid in s.exec(select(Round.id, Round.team_id).where(Round.phase == "closed")):
             closed.setdefault(tid, []).append(rid)
     pages = {
+        "floor: the sign-in page (no database)": lambda t: "/signin",
         "team home": lambda t: f"/t/{t}",
         "archive page": lambda t: f"/t/{t}/archive",
         "round page (20 answers, 100 votes)": lambda t: f"/t/{t}/rounds/{rng.choice(closed[t])}",
@@ -66,7 +68,7 @@ def measure(db: Database, label: str, scale: float, samples: int) -> tuple[list[
             t0 = time.perf_counter()
             resp = client.get(url)
             elapsed = (time.perf_counter() - t0) * 1000
-            assert resp.status_code == 200, (url, resp.status_code)
+            assert resp.status_code == 200, (url, resp.status_code)  # the floor: no sign-in offered, still 200
             if i >= 5:  # the first few warm the template cache
                 times.append(elapsed)
         rows.append([label, name, len(times), percentile(times, 50), percentile(times, 99), TARGET_MS])
