@@ -13,7 +13,8 @@ from markupsafe import Markup
 from bot.charts import RatedAnswer, rolling
 from bot.content import Rubric
 
-W, H, PAD = 640, 260, 40
+# A narrow canvas with large type: drawn at a phone's width (~360 px) the text stays about 11-13 px.
+W, H, PAD, FONT = 480, 300, 44, 20
 PASS, INK, BAR = "#b03a2e", "#1f2d3d", "#2471a3"
 
 
@@ -35,7 +36,7 @@ def _axis(height: int = H, top: float = 5.0, step: float = 1.0) -> str:
     while v <= top + 1e-9:
         y = _y(v, top, height)
         parts.append(f'<line x1="{PAD}" x2="{W - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d5d8dc"/>'
-                     f'<text x="{PAD - 6}" y="{y + 5:.1f}" text-anchor="end" font-size="14" fill="{INK}">{v:g}</text>')
+                     f'<text x="{PAD - 6}" y="{y + 5:.1f}" text-anchor="end" font-size="{FONT}" fill="{INK}">{v:g}</text>')
         v += step
     return "".join(parts)
 
@@ -53,11 +54,13 @@ def progress_chart(rated: Sequence[RatedAnswer], rubric: Rubric, pass_bar: float
                    for x, s, r in zip(xs, scores, rated, strict=True))
     labels = ""
     if n:
-        labels = (f'<text x="{xs[0]:.1f}" y="{H - 12}" font-size="14" fill="{INK}">{rated[0].day:%d %b}</text>'
-                  f'<text x="{xs[-1]:.1f}" y="{H - 12}" font-size="14" text-anchor="end" fill="{INK}">{rated[-1].day:%d %b}</text>')
+        labels = f'<text x="{xs[0]:.1f}" y="{H - 10}" font-size="{FONT}" fill="{INK}">{rated[0].day:%d %b}</text>'
+    if n > 1:
+        labels += (f'<text x="{xs[-1]:.1f}" y="{H - 10}" font-size="{FONT}" text-anchor="end" fill="{INK}">'
+                   f'{rated[-1].day:%d %b}</text>')
     bar = _y(pass_bar)
     body = (_axis() + f'<line x1="{PAD}" x2="{W - 10}" y1="{bar:.1f}" y2="{bar:.1f}" stroke="{PASS}" stroke-width="2" '
-            f'stroke-dasharray="8 5"/><text x="{W - 12}" y="{bar - 6:.1f}" text-anchor="end" font-size="14" '
+            f'stroke-dasharray="8 5"/><text x="{W - 12}" y="{bar - 6:.1f}" text-anchor="end" font-size="{FONT}" '
             f'fill="{PASS}">pass bar {pass_bar:.1f}</text>'
             + (f'<polyline points="{line}" fill="none" stroke="{BAR}" stroke-width="2"/>' if n > 1 else "")
             + (f'<polyline points="{avg}" fill="none" stroke="{INK}" stroke-width="3" stroke-opacity="0.6"/>' if n > 1 else "")
@@ -70,20 +73,20 @@ def progress_chart(rated: Sequence[RatedAnswer], rubric: Rubric, pass_bar: float
 def dimension_bars(values: Mapping[str, float], rubric: Rubric, pass_bar: float, title: str) -> Markup:
     """Average per rubric dimension as horizontal bars, the pass bar marked."""
     dims = rubric.dimensions
-    row, left = 40, 190
-    height = PAD + row * len(dims)
-    scale = (W - left - 20) / 5
+    row, left = 58, 12  # each dimension: its name on one line, its bar below (no cramped label column)
+    height = 20 + row * len(dims)
+    scale = (W - left - 70) / 5
     parts = []
     for i, d in enumerate(dims):
-        y = 20 + i * row
+        y = 10 + i * row
         v = values.get(d.id)
         width = scale * (v or 0)
-        parts.append(f'<text x="{left - 8}" y="{y + 20}" text-anchor="end" font-size="15" fill="{INK}">{escape(d.name)}</text>'
-                     f'<rect x="{left}" y="{y + 4}" width="{width:.1f}" height="24" fill="#27ae60" rx="3"/>'
-                     f'<text x="{left + width + 6:.1f}" y="{y + 22}" font-size="15" fill="{INK}">'
+        parts.append(f'<text x="{left}" y="{y + 20}" font-size="{FONT}" fill="{INK}">{escape(d.name)}</text>'
+                     f'<rect x="{left}" y="{y + 28}" width="{width:.1f}" height="20" fill="#27ae60" rx="3"/>'
+                     f'<text x="{left + width + 6:.1f}" y="{y + 45}" font-size="{FONT}" fill="{INK}">'
                      f'{"—" if v is None else f"{v:.2f}"}</text>')
     x = left + scale * pass_bar
-    parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="14" y2="{height - 14}" stroke="{PASS}" stroke-width="2" '
+    parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="30" y2="{height - 6}" stroke="{PASS}" stroke-width="2" '
                  f'stroke-dasharray="8 5"/>')
     alt = ", ".join(f"{d.name} {values[d.id]:.2f}" for d in dims if d.id in values) or "no votes yet"
     return _frame(title, f"{title}: {alt}; pass bar {pass_bar:.1f}.", "".join(parts), height)
@@ -99,7 +102,7 @@ def participation(days: Sequence[tuple[date, int]]) -> Markup:
         y = _y(n, float(top))
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width - 14:.1f}" height="{H - PAD - y:.1f}" fill="{BAR}" rx="3">'
                      f'<title>{d:%a}: {n}</title></rect>'
-                     f'<text x="{x + (width - 14) / 2:.1f}" y="{H - 14}" text-anchor="middle" font-size="15" '
+                     f'<text x="{x + (width - 14) / 2:.1f}" y="{H - 14}" text-anchor="middle" font-size="{FONT}" '
                      f'fill="{INK}">{d:%a}</text>')
     alt = "; ".join(f"{d:%A} {n} answers" for d, n in days) or "no practice days yet this week"
     return _frame("Answers per practice day this week", alt, "".join(parts))
