@@ -97,8 +97,8 @@ def cmd_web(args) -> int:
     settings = _settings(args)
     s = settings
     port = args.port if args.port is not None else (s.web_port if s.web_port is not None else 8000)
-    app = build(settings)
     slack_http = bool(s.slack_signing_secret and (s.slack_bot_token or s.slack_client_id) and not s.slack_app_token)
+    app = build(settings, command_prefix="/sensebot " if slack_http else "")  # as `sensebot slack` names commands
     if slack_http:
         return run_all(app, adapters=["slack", "scheduler"], web_port=port, web_host=args.host)  # Discord: the worker
     from adapters.web.app import create_app
