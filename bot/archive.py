@@ -102,6 +102,17 @@ def finished_rounds(ctx: Ctx, team: Team, *, text: str = "", family: str = "", a
     return out, total
 
 
+def latest_finished(ctx: Ctx, team: Team) -> RoundSummary | None:
+    """The newest closed round (the team home's "latest results"), in one query."""
+    row = ctx.session.exec(select(Round.id, Round.local_date, Round.prompt_id)
+                           .where(Round.team_id == team.id, Round.phase == "closed")
+                           .order_by(Round.local_date.desc()).limit(1)).first()
+    if row is None:
+        return None
+    p = ctx.library.prompt(row[2])
+    return RoundSummary(row[0], row[1], p.title if p else row[2], family_name(p), p.area if p else "", 0)
+
+
 @dataclass(frozen=True)
 class ShownAnswer:
     id: int
@@ -218,9 +229,10 @@ def team_week(ctx: Ctx, team: Team) -> TeamWeek:
         .where(Round.team_id == team.id, Answer.team_id == team.id, Round.local_date >= monday)
         .group_by(Round.local_date)).all())
     days = tuple((d, counts.get(d, 0)) for d in week if is_practice_day(team, d) or counts.get(d))
-    practised = ctx.session.exec(select(func.count(func.distinct(PracticeDay.member_id))).where(
-        PracticeDay.team_id == team.id, PracticeDay.local_date >= monday)).one()
-    members = ctx.session.exec(select(func.count()).where(Member.team_id == team.id)).one()
+    practised, members = ctx.session.exec(select(  # one round trip for both counts
+        select(func.count(func.distinct(PracticeDay.member_id)))
+        .where(PracticeDay.team_id == team.id, PracticeDay.local_date >= monday).scalar_subquery(),
+        select(func.count(Member.id)).where(Member.team_id == team.id).scalar_subquery())).one()
     cols = [func.avg(getattr(Vote, d)) for d in DIMENSIONS]
     row = ctx.session.exec(
         select(func.count(Vote.id), *cols).join(Answer, Answer.id == Vote.answer_id).join(Round, Round.id == Answer.round_id)

@@ -68,7 +68,7 @@ def index():
 def home(team_id: int):
     def view(ctx: Ctx, team, ident):
         page = archive.open_case(ctx, team)
-        last = next(iter(archive.finished_rounds(ctx, team)[0]), None)
+        last = archive.latest_finished(ctx, team)
         week = archive.team_week(ctx, team)
         nxt = None if page else next((s for s in day.upcoming(ctx, team) if s.name == "open"), None)
         return _page("home.html", ctx, team, ident, current=page, last=last, week=week, next_open=nxt,
