@@ -138,8 +138,8 @@ def round_page(ctx: Ctx, team: Team, round_id: int) -> RoundPage | None:
     if rnd is None:
         return None
     prompt = ctx.library.prompt(rnd.prompt_id)
-    answered = ctx.session.exec(select(func.count()).where(Answer.team_id == team.id, Answer.round_id == rnd.id)).one()
     if not revealed(team, rnd):
+        answered = ctx.session.exec(select(func.count()).where(Answer.team_id == team.id, Answer.round_id == rnd.id)).one()
         return RoundPage(rnd, prompt, answered, (), None, False)
     res = results.compute(ctx, team, rnd, ctx.library.rubric)
     by_answer = {e.answer_id: e for e in res.entries}
@@ -154,7 +154,7 @@ def round_page(ctx: Ctx, team: Team, round_id: int) -> RoundPage | None:
             sections += (("Answer" if not sections else "More", a.free_text),)
         entry = by_answer.get(a.id)
         shown.append(ShownAnswer(a.id, entry.name if entry else "someone", sections, entry, a.id in wide))
-    return RoundPage(rnd, prompt, answered, tuple(shown), res, rnd.phase == "closed")
+    return RoundPage(rnd, prompt, len(shown), tuple(shown), res, rnd.phase == "closed")
 
 
 @dataclass(frozen=True)
