@@ -59,6 +59,16 @@ def demo_site(tmp_path):
     server.stop()
 
 
+def _arrive(driver, title: str) -> None:
+    """Wait for the next page (a click returns before the browser has navigated), generously: a busy
+    machine must not fail the journey, only a page that never comes."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    try:
+        WebDriverWait(driver, 60).until(lambda d: title in d.title)
+    except Exception:
+        raise AssertionError(f"expected the page '{title}', still on '{driver.title}' at {driver.current_url}") from None
+
+
 def _shot(driver, folder: Path, name: str) -> None:
     driver.save_screenshot(str(folder / f"{name}-desktop.png"))
     driver.set_window_size(*PHONE)
@@ -68,7 +78,7 @@ def _shot(driver, folder: Path, name: str) -> None:
 
 def test_a_newcomer_browses_the_demo_day_changes_a_preference_and_signs_out(demo_site, tmp_path):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
     shots = tmp_path / "screens"
     shots.mkdir()
     driver = _browser()
@@ -79,33 +89,41 @@ def test_a_newcomer_browses_the_demo_day_changes_a_preference_and_signs_out(demo
         _shot(driver, shots, "1-signin")
         driver.find_element(By.XPATH, "//label[contains(., 'Bilal')]").click()
         driver.find_element(By.XPATH, "//button[normalize-space()='Sign in']").click()
+        _arrive(driver, "Home")
         assert "Today's case" in driver.page_source and "This week" in driver.page_source
         _shot(driver, shots, "2-home")
 
-        driver.find_element(By.XPATH, "//p[starts-with(normalize-space(), 'Latest results')]/a").click()
+        latest = driver.find_element(By.XPATH, "//p[starts-with(normalize-space(), 'Latest results')]/a")
+        case = latest.text
+        latest.click()
+        _arrive(driver, case)
         assert "Results" in driver.page_source and "Model outline" in driver.page_source
         assert "calibrated" in driver.page_source or "vote" in driver.page_source
         _shot(driver, shots, "3-round")
 
         driver.find_element(By.LINK_TEXT, "Me").click()
+        _arrive(driver, "Me ·")
         driver.find_element(By.LINK_TEXT, "My progress chart").click()
-        assert "My progress" in driver.title
+        _arrive(driver, "My progress")
         _shot(driver, shots, "4-progress")
 
         driver.find_element(By.LINK_TEXT, "Me").click()
+        _arrive(driver, "Me ·")
         Select(driver.find_element(By.ID, "rem")).select_by_value("off")
         driver.find_element(By.XPATH, "//button[normalize-space()='Save reminders']").click()
+        WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role=status]"))
         assert "Reminders are off" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
         assert Select(driver.find_element(By.ID, "rem")).first_selected_option.get_attribute("value") == "off"
         _shot(driver, shots, "5-me")
 
         driver.find_element(By.LINK_TEXT, "Archive").click()
+        _arrive(driver, "Archive")
         _shot(driver, shots, "6-archive")
 
         driver.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Sign out')]").click()
-        assert "Sign in" in driver.title
+        _arrive(driver, "Sign in")
         driver.get(demo_site + "/t/1/me")
-        assert "Sign in" in driver.title  # signed out: the team's pages are closed again
+        _arrive(driver, "Sign in")  # signed out: the team's pages are closed again
     finally:
         driver.quit()
     print(f"screenshots: {shots}")
