@@ -26,5 +26,5 @@ def build(settings: Settings, clock: Clock | None = None, *, command_prefix: str
         db.upgrade()
     library = content.load(settings.content_dirs)
     practice = Practice(db, clock or SystemClock(), library, default_tz=settings.timezone,
-                        admins=settings.admins, command_prefix=command_prefix)
+                        admins=settings.admins, command_prefix=command_prefix, public_url=settings.public_url)
     return App(settings, db, library, practice)

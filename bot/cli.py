@@ -91,7 +91,29 @@ def cmd_run(args) -> int:
     return run_all(app, adapters=args.only)
 
 
-def run_all(app, adapters: list[str] | None = None) -> int:
+def cmd_web(args) -> int:
+    """`sensebot web`: the team's web home. With Slack over HTTP configured, the same server also
+    serves Slack's endpoints (one port, the Procfile's `web:`) and runs the scheduler and delivery."""
+    from bot.app import build
+    settings = _settings(args)
+    s = settings
+    port = args.port if args.port is not None else (s.web_port if s.web_port is not None else 8000)
+    slack_http = bool(s.slack_signing_secret and (s.slack_bot_token or s.slack_client_id) and not s.slack_app_token)
+    app = build(settings, command_prefix="/sensebot " if slack_http else "")  # as `sensebot slack` names commands
+    if slack_http:
+        return run_all(app, adapters=["slack", "scheduler"], web_port=port, web_host=args.host)  # Discord: the worker
+    from adapters.web.app import create_app
+    from adapters.web.serve import WebServer, is_loopback
+    server = WebServer(create_app(app, local_signin=is_loopback(args.host)), args.host, port)
+    print(f"sensebot web: http://{args.host}:{server.port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def run_all(app, adapters: list[str] | None = None, *, web_port: int | None = None, web_host: str = "0.0.0.0") -> int:
     """`sensebot run`: the scheduler, the outbox drain loop and every configured adapter in one
     process. It lives in the entry point because choosing adapters is the entry point's job: the
     core never imports them."""
@@ -105,9 +127,20 @@ def run_all(app, adapters: list[str] | None = None) -> int:
     wanted = set(adapters or ("slack", "discord", "scheduler"))
     ports: dict = {}
     starters = []
+    web_port = web_port if web_port is not None else s.web_port
+    web = None
+    if web_port is not None:
+        from adapters.web.app import create_app
+        from adapters.web.serve import is_loopback
+        web = create_app(app, local_signin=is_loopback(web_host))
     if "slack" in wanted and (s.slack_bot_token or s.slack_client_id):
         from adapters.slack.runtime import SlackRuntime
-        rt = SlackRuntime(app, socket_mode=bool(s.slack_app_token))
+        socket_mode = bool(s.slack_app_token)
+        if web is not None and not socket_mode:  # one server, one port: Slack's endpoints and the pages
+            rt = SlackRuntime(app, socket_mode=False, port=web_port, host=web_host, web=web)
+            web = None
+        else:
+            rt = SlackRuntime(app, socket_mode=socket_mode)
         ports["slack"] = rt.port
         starters.append(rt.start_background)
     if "discord" in wanted and s.discord_token:
@@ -118,6 +151,11 @@ def run_all(app, adapters: list[str] | None = None) -> int:
     if not ports:
         raise ConfigError(["Nothing to run: set SLACK_BOT_TOKEN (and SLACK_APP_TOKEN) or DISCORD_TOKEN, "
                            "or try `sensebot console` to practise locally."])
+    if web is not None:
+        from adapters.web.serve import WebServer
+        server = WebServer(web, web_host, web_port)
+        log.info("web home on %s:%s", web_host, server.port)
+        starters.append(server.start_background)
     scheduler = Scheduler(app.practice)
     loop = DispatchLoop(Dispatcher(app.db, app.practice.clock, ports), s.dispatch_seconds)
     done = threading.Event()
@@ -189,6 +227,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--only", nargs="*", choices=("slack", "discord", "scheduler"), help="run only these parts")
     r.add_argument("--db")
     r.set_defaults(fn=cmd_run)
+
+    w = sub.add_parser("web", help="the team's web home (with Slack's HTTP endpoints when Slack over HTTP is set)")
+    w.add_argument("--port", type=int, help="port (default SENSEBOT_WEB_PORT or 8000)")
+    w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: local sign-in for console teams)")
+    w.add_argument("--db")
+    w.set_defaults(fn=cmd_web)
 
     s = sub.add_parser("slack", help="run the Slack adapter (Socket Mode, or --http)")
     s.add_argument("--http", action="store_true", help="serve /slack/events over HTTP instead of Socket Mode")

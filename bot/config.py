@@ -46,11 +46,20 @@ class Settings:
     discord_application_id: str = ""
     discord_api_url: str = ""
     discord_gateway_url: str = ""
+    discord_client_secret: str = field(default="", repr=False)  # web sign-in with Discord (OAuth2)
+    # The web home (adapters/web): where it is reached, its port, the key that signs its cookies,
+    # and the sign-in providers' base URLs (settings, so tests point them at loopback fakes).
+    public_url: str = ""
+    web_port: int | None = None
+    web_secret: str = field(default="", repr=False)
+    slack_oauth_url: str = "https://slack.com"
+    discord_oauth_url: str = "https://discord.com"
 
     @property
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret,
-                                 self.slack_client_secret, self.discord_token) if s)
+                                 self.slack_client_secret, self.discord_token, self.discord_client_secret,
+                                 self.web_secret) if s)
 
     def require_slack(self, socket_mode: bool) -> None:
         problems = []
@@ -112,6 +121,26 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     guild = get("DISCORD_GUILD_ID")
     if guild and not guild.isdigit():
         problems.append("DISCORD_GUILD_ID should be the server's numeric id (right-click the server > Copy Server ID).")
+    public_url = get("SENSEBOT_PUBLIC_URL").rstrip("/")
+    if public_url and not re.match(r"^https?://[^\s/]+", public_url):
+        problems.append(f"SENSEBOT_PUBLIC_URL '{public_url}' should be the web home's address, e.g. https://sensebot.example.com.")
+    web_port = None
+    if get("SENSEBOT_WEB_PORT"):
+        try:
+            web_port = int(get("SENSEBOT_WEB_PORT"))
+            if not 0 <= web_port <= 65535:
+                raise ValueError
+        except ValueError:
+            problems.append("SENSEBOT_WEB_PORT should be a port number from 0 to 65535 (0: any free port).")
+    web_secret = get("SENSEBOT_WEB_SECRET")
+    if web_secret and len(web_secret) < 32:
+        problems.append("SENSEBOT_WEB_SECRET is too short to sign cookies safely — use at least 32 random characters "
+                        "(python -c 'import secrets; print(secrets.token_urlsafe(32))').")
+    urls = {}
+    for name, default in (("SLACK_OAUTH_URL", "https://slack.com"), ("DISCORD_OAUTH_URL", "https://discord.com")):
+        urls[name] = get(name, default).rstrip("/")
+        if not re.match(r"^https?://", urls[name]):
+            problems.append(f"{name} '{urls[name]}' should start with https://.")
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -124,6 +153,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         discord_token=get("DISCORD_TOKEN"), discord_guild_id=guild,
         discord_application_id=get("DISCORD_APPLICATION_ID"),
         discord_api_url=get("DISCORD_API_URL"), discord_gateway_url=get("DISCORD_GATEWAY_URL"),
+        discord_client_secret=get("DISCORD_CLIENT_SECRET"), public_url=public_url, web_port=web_port,
+        web_secret=web_secret, slack_oauth_url=urls["SLACK_OAUTH_URL"], discord_oauth_url=urls["DISCORD_OAUTH_URL"],
     )
 
 

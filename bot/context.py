@@ -29,6 +29,7 @@ class Ctx:
     session: Session
     clock: Clock
     library: Library
+    public_url: str = ""  # where the web home is served (SENSEBOT_PUBLIC_URL); links in chat point there
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -63,6 +63,12 @@ def _drilled(ctx: Ctx, team: Team, member: Member) -> set[str]:
     return drilled | set(answered)
 
 
+def history(ctx: Ctx, team: Team, member: Member, limit: int = 30) -> list[Drill]:
+    """The member's drills, newest first (the web's "my drills")."""
+    return list(ctx.session.exec(select(Drill).where(Drill.team_id == team.id, Drill.member_id == member.id)
+                                 .order_by(Drill.started_at.desc()).limit(limit)))
+
+
 def _spread(member: Member, items: list[T]) -> T:
     """A stable choice that differs from member to member, so teammates don't all get the same."""
     return min(items, key=lambda item: hashlib.sha256(f"{member.id}:{item.id}".encode()).hexdigest())

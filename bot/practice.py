@@ -97,13 +97,14 @@ class Practice:
     """The core, composed from its store, clock and content."""
 
     def __init__(self, db: Database, clock: Clock, library: Library, *, default_tz: str = "UTC",
-                 admins: Iterable[str] = (), command_prefix: str = ""):
+                 admins: Iterable[str] = (), command_prefix: str = "", public_url: str = ""):
         self.db = db
         self.clock = clock
         self.library = library
         self.default_tz = default_tz
         self.admins = frozenset(admins)
         self.prefix = command_prefix
+        self.public_url = public_url.rstrip("/")
         self.on_team_change: list[Callable[[int], None]] = []
 
     # ------------------------------------------------------------ entry points
@@ -113,7 +114,7 @@ class Practice:
         try:
             with self.db.transaction() as session:
                 try:
-                    reply = self._dispatch(Ctx(session, self.clock, self.library), event)
+                    reply = self._dispatch(self._ctx(session), event)
                 except UserError as exc:
                     if not exc.keep:
                         raise
@@ -162,7 +163,7 @@ class Practice:
     def run_due(self, team_id: int) -> list[tuple[str, str]]:
         """Run a team's due steps in one transaction (the scheduler's job calls this)."""
         with self.db.transaction() as session:
-            ctx = Ctx(session, self.clock, self.library)
+            ctx = self._ctx(session)
             team = session.get(Team, team_id)
             return day.run_due(ctx, team) if team is not None else []
 
@@ -184,7 +185,7 @@ class Practice:
             with self.db.transaction() as session:
                 team = session.get(Team, team_id)
                 if team is not None:
-                    fn(Ctx(session, self.clock, self.library), team)
+                    fn(self._ctx(session), team)
             return team is not None
         except Exception:
             log.exception("team %s: %s failed; the other teams go on, the next sweep retries", team_id, what)
@@ -271,7 +272,15 @@ class Practice:
     def with_ctx(self, fn: Callable[[Ctx], object]):
         """Run `fn` in one transaction with a fresh context (for CLI and adapters' setup paths)."""
         with self.db.transaction() as session:
-            return fn(Ctx(session, self.clock, self.library))
+            return fn(self._ctx(session))
+
+    def _ctx(self, session) -> Ctx:
+        return Ctx(session, self.clock, self.library, self.public_url)
+
+    def is_admin(self, who: Who) -> bool:
+        """The one rule for admin rights, for chat commands and the web's admin pages alike:
+        the platform says so (workspace admin/owner, Manage Server), or SENSEBOT_ADMINS names them."""
+        return who.is_admin or who.user_id in self.admins
 
     # ------------------------------------------------------------ routing
 
@@ -309,13 +318,10 @@ class Practice:
             raise UserError(NOT_YOURS)
         return team, teams.ensure_member(ctx, team, who)
 
-    def _is_admin(self, who: Who) -> bool:
-        return who.is_admin or who.user_id in self.admins
-
     def _command(self, ctx: Ctx, team: Team, member: Member, cmd: Command) -> Reply:
         name, args = cmd.name.lower().strip(), tuple(cmd.args)
         if name in ADMIN_COMMANDS:
-            if not self._is_admin(cmd.who):
+            if not self.is_admin(cmd.who):
                 raise UserError(f"Only workspace admins can run {name}. Ask one of them, or see help.")
             return self._admin(ctx, team, cmd.who, name, args)
         if name in ("", "help"):
@@ -479,7 +485,7 @@ class Practice:
         p = self.prefix
         lines = "\n".join(f"• {p}{c} — {d}" for c, d in HELP)
         sections = [Section("Commands", lines)]
-        if self._is_admin(who):
+        if self.is_admin(who):
             sections.append(Section("Admin", "\n".join(f"• {p}{c} — {d}" for c, d in ADMIN_HELP)))
         intro = (f"'{unknown}' isn't a sensebot command. " if unknown else "") + (
             "Each practice day sensebot posts a product-sense case. Answer it with the 4S framework — "

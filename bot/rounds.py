@@ -368,9 +368,11 @@ def results_message(ctx: Ctx, team: Team, rnd: Round, prompt: Prompt | None, res
             f"• {d.name} ({d.weight}%): {res.team_averages[d.id]:.2f}" for d in rubric.dimensions)))
     if prompt is not None:
         sections.append(Section("Model outline", outline_text(prompt)))
+    from bot.archive import round_link  # archive reads rounds; imported here to keep the import graph one-way
+    link = round_link(ctx, team, rnd)
     return Message(f"Results: {prompt.title if prompt else rnd.prompt_id}",
                    f"Pass bar {team.pass_bar:.2f} / 5 · {plural(res.votes, 'vote')} cast.",
-                   sections=tuple(sections), user_text=True)
+                   sections=tuple(sections), user_text=True, footer=f"All answers and scores: {link}" if link else "")
 
 
 def outline_text(prompt: Prompt) -> str:

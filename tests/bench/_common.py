@@ -47,3 +47,28 @@ def error_lines(log) -> list[str]:
     """The ERROR and Traceback lines of a server's captured log file (rewound first)."""
     log.seek(0)
     return [line for line in log.read().splitlines() if " ERROR " in line or "Traceback" in line]
+
+
+def each_database(measure, scale: float, samples: int, *, show=None) -> tuple[list[list], dict]:
+    """Run `measure(db, label, scale, samples) -> (rows, built)` on a fresh SQLite file and, when
+    SENSEBOT_TEST_POSTGRES_URL is set, on PostgreSQL; `show(rows)` as each database finishes."""
+    import tempfile
+
+    from bot.store.db import Database
+    all_rows, built = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        db.upgrade()
+        rows, built["sqlite"] = measure(db, "sqlite", scale, samples)
+        all_rows += rows
+        db.dispose()
+        if show:
+            show(rows)
+    pg = os.environ.get("SENSEBOT_TEST_POSTGRES_URL")
+    if pg:
+        from tests.conftest import fresh_postgres
+        db = fresh_postgres(pg)
+        rows, built["postgres"] = measure(db, "postgres", scale, samples)
+        all_rows += rows
+        db.dispose()
+    return all_rows, built

@@ -11,10 +11,8 @@ SENSEBOT_TEST_POSTGRES_URL is set, on PostgreSQL. Prints a table and writes JSON
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +33,7 @@ from bot.events import Command, FormSubmitted, Who
 from bot.practice import Practice
 from bot.store.db import Database
 from bot.store.models import Answer, Member, PracticeDay, Round, Team, Vote
-from tests.bench._common import percentile, table, write
+from tests.bench._common import each_database, percentile, table, write
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -210,20 +208,7 @@ def main() -> int:
     ap.add_argument("--scale", type=float, default=1.0, help="1.0 = 1,000 teams / 1,000,000 votes")
     ap.add_argument("--samples", type=int, default=300)
     args = ap.parse_args()
-    all_rows, built = [], {}
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        db.upgrade()
-        rows, built["sqlite"] = measure(db, "sqlite", args.scale, args.samples)
-        all_rows += rows
-        db.dispose()
-    pg = os.environ.get("SENSEBOT_TEST_POSTGRES_URL")
-    if pg:
-        from tests.conftest import fresh_postgres
-        db = fresh_postgres(pg)
-        rows, built["postgres"] = measure(db, "postgres", args.scale, args.samples)
-        all_rows += rows
-        db.dispose()
+    all_rows, built = each_database(measure, args.scale, args.samples)
     headers = ["database", "operation", "n", "p50 ms", "p99 ms", "target p99 ms"]
     print(table(headers, all_rows))
     path = write("latency", {"scale": args.scale, "built": built,
