@@ -70,7 +70,7 @@ def read(prompt: Prompt | None, sections: dict[str, str] | None, free_text: str,
     verdict = language.verdict(whole)
     if not verdict.judgeable:
         return _unjudged(case, verdict.language, verdict.line)
-    rel = relevance.judge(model.embed([whole])[0], prompt, library) if prompt else relevance.Relevance(True, 0.7, "", "")
+    rel = relevance.judge(model.embed([whole])[0], prompt, library, len(whole.split())) if prompt else relevance.Relevance(True, 0.7, "", "")
     if prompt is not None and not rel.on_topic:
         line = (f"This reads like an answer to a different question: “{rel.closest_title}”, not “{prompt.title}”."
                 if rel.closest != prompt.id else

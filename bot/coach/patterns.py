@@ -30,7 +30,7 @@ ROLE = re.compile(r"\b(?:(?:backend|frontend|mobile|app|platform|integration|sol
                   r"nurses?|clinicians?|reviewers?|clients?|advisors?|advisers?|sponsors?|planners?|schedulers?|"
                   r"pharmacists?|employees?|members?|partners?|resellers?|isvs?|startups?|"
                   r"enterprises?|smbs?|marketers?|auditors?|regulators?|dpos?|cisos?|ctos?|cfos?|vps?|executives?|"
-                  r"decision[- ]makers?|founders?|finance|legal|procurement|it|sres?|on-call|dispatchers?|"
+                  r"decision[- ]makers?|founders?|finance|legal|procurement|sres?|on-call|dispatchers?|"
                   r"technicians?|travell?ers?|borrowers?|accountholders?|account holders?|cardholders?|citizens?|"
                   r"residents?|tenants?|brands?|carriers?|vendors?|suppliers?|couriers?|coaches?|reps?|"
                   r"representatives?|staff|people|humans?|organi[sz]ations?|companies|providers?|banks?|"

@@ -19,6 +19,9 @@ from bot.content import Library, Prompt
 
 MIN_SIMILARITY = 0.30  # centred cosine below which an answer matches no case in the domain
 MARGIN = 0.06  # another case this much closer means the answer was written for that one
+SHORT_WORDS = 60  # below this, an answer's vector is noisy: another case must be clearly closer
+SHORT_MARGIN = 0.15
+TWIN = 0.6  # cases this close to each other ask the same question; an answer may fit both
 
 
 @dataclass(frozen=True)
@@ -71,18 +74,22 @@ def index(library: Library) -> _Index:
     return hit[1]
 
 
-def judge(answer_vec: np.ndarray, prompt: Prompt, library: Library) -> Relevance:
+def judge(answer_vec: np.ndarray, prompt: Prompt, library: Library, words: int = SHORT_WORDS) -> Relevance:
     idx = index(library)
     if idx.mean is None:
         return Relevance(True, 1.0, prompt.id, prompt.title)
     a = idx._centre(answer_vec[None, :])[0]
     sims = idx.vecs @ a
     if prompt.id in idx.position:
-        own = float(sims[idx.position[prompt.id]])
+        case_vec = idx.vecs[idx.position[prompt.id]]
     else:  # a case outside the library (a custom pack being checked): embed it on the spot
-        own = float(idx._centre(model.embed([profile_text(prompt)]))[0] @ a)
+        case_vec = idx._centre(model.embed([profile_text(prompt)]))[0]
+    own = float(case_vec @ a)
+    # A case that asks nearly the same question is not "a different question".
+    twins = idx.vecs @ case_vec >= TWIN
     best = int(np.argmax(sims))
-    other = max((float(s) for i, s in enumerate(sims) if idx.prompts[i].id != prompt.id), default=-1.0)
+    other = max((float(s) for i, s in enumerate(sims) if idx.prompts[i].id != prompt.id and not twins[i]), default=-1.0)
     closest = idx.prompts[best] if float(sims[best]) > own else prompt
-    on_topic = own >= MIN_SIMILARITY and own >= other - MARGIN
+    margin = MARGIN if words >= SHORT_WORDS else SHORT_MARGIN
+    on_topic = own >= MIN_SIMILARITY and own >= other - margin
     return Relevance(on_topic, own, closest.id, closest.title)

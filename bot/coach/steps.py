@@ -126,7 +126,7 @@ def read_solve(text: str, prompt: Prompt | None) -> StepReading:
     shape = (phased or (prioritize and chose))
     score = (0.3 * shape + 0.1 * (len(phases) >= 3 or (prioritize and chose and phased)) + 0.2 * sketch
              + 0.15 * api_full + 0.1 * status + 0.15 * failure) if text else 0.0
-    r = StepReading("solve", bool(text) and shape and sketch, score)
+    r = StepReading("solve", bool(text) and shape and (sketch or (prioritize and chose)), score)
     if not r.covered:
         if not text:
             r.missing = "Solve: say what you build first, then next — V1, V2, V3 — and sketch the API."

@@ -96,9 +96,9 @@ def main() -> int:
         ]
     weights = {d.id: d.weight for d in lib.rubric.dimensions}
     strengths, rubric = [], []
-    for ref in lib.rubric.reference_answers:
-        prompt = evalset.reference_case(lib, ref.case)
-        strengths.append(read(prompt, ref.answer, "").strength)
+    _, ref_prompts = evalset.reference_cases(lib)
+    for ref, prompt in zip(lib.rubric.reference_answers, ref_prompts):
+        strengths.append(coach.read(prompt, ref.answer, "", lib).strength)
         rubric.append(sum(ref.scores[k] * weights[k] for k in ref.scores) / 100)
     added = rss_mb() - before
     rows = [["model outlines (form + free text) with any missing line", f"{outline_missing} of {2 * len(lib.prompts)}", "0"],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.content import STEPS, Library, Prompt
+from bot.content import STEPS, Library, Outline, Prompt
 
 HERE = Path(__file__).parent
 
@@ -63,7 +63,14 @@ def answers(data: dict | None = None) -> list[Answer]:
     return out
 
 
-def reference_case(library: Library, case_text: str) -> Prompt:
-    """The library case a rubric reference answer was written for (closest by words)."""
-    words = set(re.findall(r"[a-z]{4,}", case_text.lower()))
-    return max(library.prompts, key=lambda p: len(words & set(re.findall(r"[a-z]{4,}", (p.title + " " + p.text).lower()))))
+def reference_cases(library: Library) -> tuple[Library, list[Prompt]]:
+    """The rubric's reference answers' cases as prompts of their own (they are not library cases),
+    in a library of just those four, so each answer is read against its own case."""
+    prompts = []
+    for ref in library.rubric.reference_answers:
+        design = bool(re.search(r"\bdesign\b", ref.case, re.I))
+        prompts.append(Prompt(id=ref.id, title=ref.case.split(".")[0][:80], category="design" if design else "improve",
+                              area="messaging", difficulty="medium", time_box_minutes=30, text=ref.case, personas=(),
+                              hints={}, outline=Outline((), (), {}, {}, (), (), ()),
+                              enterprise="enterprise" in ref.case.lower()))
+    return Library(rubric=library.rubric, frameworks=library.frameworks, prompts=tuple(prompts)), prompts
