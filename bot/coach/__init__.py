@@ -138,8 +138,8 @@ def read_drill(drill: SkillDrill, text: str) -> Reading:
     signs = {"scope": steps.read_scope, "personas": steps.read_segment, "kpis": steps.read_score}
     skill = signs.get(drill.skill)
     step_ok = skill(text, None).covered if skill else True
-    met = [lk for lk, b in zip(drill.look_for, best) if b >= 0.55]
-    lacking = [lk for lk, b in zip(drill.look_for, best) if b < 0.55]
+    met = [lk for lk, b in zip(drill.look_for, best) if b >= 0.4]
+    lacking = [lk for lk, b in zip(drill.look_for, best) if b < 0.4]
     on_topic = float(model.embed([text])[0] @ task) >= 0.35
     if not on_topic:
         return _unjudged(drill.id, "en", f"This doesn't read as an answer to “{drill.title}” — re-read the task.",
