@@ -18,6 +18,8 @@ from typing import Any
 from bot.coach import language, mistakes, model, relevance, segment, steps
 from bot.content import STEPS, Library, Prompt, SkillDrill
 
+DRILL_ON_TOPIC = 0.35  # similarity to the drill's task and example below which the answer is to something else
+DRILL_LOOK_FOR = 0.3  # a sentence this close to a look-for point is taken to meet it
 STEP_WEIGHTS = {"scope": 0.22, "segment": 0.24, "solve": 0.30, "score": 0.24}
 
 
@@ -122,32 +124,52 @@ def drill_sections(drill: SkillDrill, text: str) -> tuple:
     return feedback.drill_sections(read_drill(drill, text))
 
 
-def read_drill(drill: SkillDrill, text: str) -> Reading:
-    """A skill drill's answer read against that drill's look-for list, point by point."""
-    import numpy as np
+_SKILL_LINES = {
+    "scope": "Name the user, their environment and a goal with a number and a date.",
+    "personas": "Name at least two personas by role, each with what they need.",
+    "endpoint": "Give the method and path, the fields, and the status codes it returns.",
+    "kpis": "Give each KPI a target and a date, and add a guardrail.",
+    "tradeoff": "Make the choice and say what you give up for it.",
+    "yield": "One sentence: what ships, for whom, with a number and a date.",
+}
 
+
+def _skill_done(skill: str, text: str) -> bool:
+    """The surface signs a drill of this skill must show, whatever its wording."""
+    from bot.coach import patterns as p
+    checks = {
+        "scope": lambda: steps.read_scope(text, None).covered,
+        "personas": lambda: steps.read_segment(text, None).covered,
+        "endpoint": lambda: bool(p.API_FULL.search(text) and p.STATUS.search(text)),
+        "kpis": lambda: steps.read_score(text, None).covered,
+        "tradeoff": lambda: bool(p.CHOICE.search(text) and p.GIVE_UP.search(text)),
+        "yield": lambda: p.dated_number(text),
+    }
+    return checks.get(skill, lambda: True)()
+
+
+def read_drill(drill: SkillDrill, text: str) -> Reading:
+    """A skill drill's answer read against that drill's look-for list and its skill's signs.
+
+    Look-for points are often about form ("three sentences, no solution yet"), which meaning
+    alone can't check, so the skill's surface signs decide "covered"; the look-for points the
+    answer's sentences come close to are named as met, the others listed to check."""
     verdict = language.verdict(text)
     if not verdict.judgeable:
         return _unjudged(drill.id, verdict.language, verdict.line)
     pieces = segment.units(text) or [text]
-    vecs = model.embed([*drill.look_for, drill.task, *pieces])
-    looks, task, answer = vecs[:len(drill.look_for)], vecs[len(drill.look_for)], vecs[len(drill.look_for) + 1:]
-    # Each look-for point is met by the answer's closest sentence; the surface signs for the
-    # drill's skill (a number and a date, a role and a need...) must back the meaning up.
-    best = (looks @ answer.T).max(axis=1) if len(answer) else np.zeros(len(looks))
-    signs = {"scope": steps.read_scope, "personas": steps.read_segment, "kpis": steps.read_score}
-    skill = signs.get(drill.skill)
-    step_ok = skill(text, None).covered if skill else True
-    met = [lk for lk, b in zip(drill.look_for, best) if b >= 0.4]
-    lacking = [lk for lk, b in zip(drill.look_for, best) if b < 0.4]
-    on_topic = float(model.embed([text])[0] @ task) >= 0.35
-    if not on_topic:
+    n = len(drill.look_for)
+    vecs = model.embed([*drill.look_for, f"{drill.task} {drill.example}", text, *pieces])
+    looks, ref, whole, answer = vecs[:n], vecs[n], vecs[n + 1], vecs[n + 2:]
+    if float(whole @ ref) < DRILL_ON_TOPIC:
         return _unjudged(drill.id, "en", f"This doesn't read as an answer to “{drill.title}” — re-read the task.",
                          judgeable=True)
+    best = (looks @ answer.T).max(axis=1)
+    met = [lk for lk, b in zip(drill.look_for, best) if b >= DRILL_LOOK_FOR]
+    done = _skill_done(drill.skill, text)
     r = Reading(case=drill.id, language="en", judgeable=True, on_topic=True, strength=0.0)
     r.strong = [f"You cover: {m}" for m in met[:3]]
-    r.missing = [f"Look for: {lk}" for lk in lacking]
-    if not step_ok and not r.missing:
-        r.missing.append("Be concrete: name the people, the numbers and the dates the task asks for.")
-    r.strength = (len(met) / max(1, len(drill.look_for))) * (1.0 if step_ok else 0.7)
+    if not done:
+        r.missing.append(_SKILL_LINES.get(drill.skill, "Be concrete: the people, the numbers and the dates."))
+    r.strength = min(1.0, 0.6 * done + 0.25 * len(met) / max(1, n) + 0.15 * max(0.0, float(whole @ ref)))
     return r

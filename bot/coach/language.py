@@ -16,11 +16,14 @@ from pathlib import Path
 MIN_WORDS = 8
 ENGLISH_SHARE = 0.72  # this share of real English words reads as English without asking langdetect
 GIBBERISH_SHARE = 0.55  # below this share, an answer langdetect can't place is not words
-LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl", "pl", "sv", "tr", "id", "ru", "uk",
-             "ar", "hi", "zh-cn", "ja", "ko", "vi")
+LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl", "pl", "sv", "tr", "id", "ro")  # Latin-script ones
+# Other scripts are told apart by their letters alone: no profile needed.
+SCRIPTS = (("ru", "CYRILLIC"), ("ar", "ARABIC"), ("hi", "DEVANAGARI"), ("ja", "HIRAGANA"), ("ja", "KATAKANA"),
+           ("ko", "HANGUL"), ("zh-cn", "CJK"), ("el", "GREEK"), ("he", "HEBREW"), ("th", "THAI"))
 NAMES = {"es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese", "it": "Italian", "nl": "Dutch",
          "pl": "Polish", "sv": "Swedish", "tr": "Turkish", "id": "Indonesian", "ru": "Russian", "uk": "Ukrainian",
-         "ar": "Arabic", "hi": "Hindi", "zh-cn": "Chinese", "ja": "Japanese", "ko": "Korean", "vi": "Vietnamese"}
+         "ar": "Arabic", "hi": "Hindi", "zh-cn": "Chinese", "ja": "Japanese", "ko": "Korean", "vi": "Vietnamese",
+         "ro": "Romanian", "el": "Greek", "he": "Hebrew", "th": "Thai"}
 # Words of the trade that a general word list may not hold.
 TRADE_WORDS = frozenset("""api apis sdk sdks kpi kpis otp otps sms mms mvp webhook webhooks csat nps p95 p99 sla slas
 idempotency idempotent e164 crm crms ivr ivrs cpaas saas ux ui json http https url urls oauth sso saml rbac pii
@@ -65,7 +68,31 @@ def _factory():
     return _detector_factory
 
 
+def _script(text: str) -> str | None:
+    """The language a non-Latin script points to, when most letters are in it."""
+    import unicodedata
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    counts: dict[str, int] = {}
+    for ch in letters:
+        if ch.isascii():
+            continue
+        name = unicodedata.name(ch, "")
+        for code, script in SCRIPTS:
+            if name.startswith(script):
+                counts[code] = counts.get(code, 0) + 1
+                break
+    if not counts:
+        return None
+    code = max(counts, key=counts.get)
+    return code if counts[code] >= len(letters) * 0.3 else None
+
+
 def _detect(text: str) -> tuple[str, float]:
+    script = _script(text)
+    if script:
+        return script, 1.0
     from langdetect.lang_detect_exception import LangDetectException
     detector = _factory().create()
     detector.append(text[:3000])
@@ -95,7 +122,7 @@ def verdict(text: str) -> Verdict:
     if share >= ENGLISH_SHARE:
         return Verdict("en", True)
     lang, prob = _detect(text)
-    if lang != "en" and prob >= 0.7 and (share < 0.6 or latin < len(words) * 0.7):
+    if lang != "en" and prob >= 0.8:
         name = NAMES.get(lang, "another language")
         return Verdict(lang, False, f"This looks like {name}; I can only coach answers in English so far, "
                                     "so I won't guess at nudges — your answer is saved as written.")

@@ -35,7 +35,10 @@ class Embedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = np.asarray(self._wl.embed([t or " " for t in texts]), dtype=np.float32)
+        # Small batches: wordllama pads a batch to its longest text, and one batch of long texts
+        # would allocate (batch x tokens x 256) floats at once — memory the allocator keeps.
+        vecs = np.asarray(self._wl.embed([t or " " for t in texts],
+                                         batch_size=max(1, min(64, 12_000 // max(map(len, texts))))), dtype=np.float32)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return vecs / norms

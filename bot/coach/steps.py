@@ -21,7 +21,7 @@ from bot.content import Prompt
 
 _GENERIC = re.compile(r"^(?:customers?|users?|people|companies|organi[sz]ations?|teams?|staff|humans?|members?|"
                       r"enterprises?|businesses|everyone|partners?|providers?|brands?)$", re.IGNORECASE)
-_DETERMINER = re.compile(r"(?:^|\s)(?:a|an|the|every|any|each|all|our|their|its|some|many|most|other|these|those|this|"
+_DETERMINER = re.compile(r"(?:^|\s)(?:a|an|the|every|any|each|all|our|their|its|some|many|most|other|these|those|this|main|primary|key|"
                          r"that|more|new|no|of|for|to|with|and|or|at|by|in|on)\s*$", re.IGNORECASE)
 _STOP = frozenset("this that it them these those what which who they there here also too more much very really thing "
                   "things stuff something everything anything all same way well good nice".split())
@@ -85,11 +85,11 @@ def personas(text: str) -> list[str]:
             if key not in found:
                 found.append(key)  # "Compliance reviewers — keyword search...": a named segment with its need
             continue
-        for m in p.ROLE.finditer(piece[:max(need.start(), 1)] if need.start() > 0 else piece):
-            role = m.group(0).lower().strip()
-            if _GENERIC.match(role) and _DETERMINER.search(piece[:m.start()] or " the"):
-                continue  # "every customer", "any user": a stray noun, not a persona
-            key = re.sub(r"s$", "", role)
+        roles = [m for m in p.ROLE.finditer(piece[:max(need.start(), 1)] if need.start() > 0 else piece)
+                 if not (_GENERIC.match(m.group(0).strip()) and _DETERMINER.search(piece[:m.start()] or " the"))]
+        specific = [m for m in roles if not _GENERIC.match(m.group(0).strip())]
+        for m in specific or roles:  # "the main user is the backend developer": one persona, the specific one
+            key = re.sub(r"s$", "", m.group(0).lower().strip())
             if key not in found:
                 found.append(key)
     return found
@@ -126,7 +126,7 @@ def read_solve(text: str, prompt: Prompt | None) -> StepReading:
     shape = (phased or (prioritize and chose))
     score = (0.3 * shape + 0.1 * (len(phases) >= 3 or (prioritize and chose and phased)) + 0.2 * sketch
              + 0.15 * api_full + 0.1 * status + 0.15 * failure) if text else 0.0
-    r = StepReading("solve", bool(text) and shape and (sketch or (prioritize and chose)), score)
+    r = StepReading("solve", bool(text) and shape and (sketch or prioritize), score)
     if not r.covered:
         if not text:
             r.missing = "Solve: say what you build first, then next — V1, V2, V3 — and sketch the API."

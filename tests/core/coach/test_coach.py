@@ -126,10 +126,13 @@ def test_timeline_reads_delivery_only_never_kpi_windows(lib):
 
 
 def test_skill_drill_answer_is_read_against_the_look_for_list(lib):
-    drill = lib.drills[0]
-    good = coach.read_drill(drill, drill.example)
-    assert good.judgeable and good.on_topic
-    assert not coach.read_drill(drill, "No idea, sorry, I would just ask someone else.").on_topic
+    for drill in lib.drills[:4]:
+        good = coach.read_drill(drill, drill.example)
+        assert good.judgeable and good.on_topic and good.missing == [] and good.strength >= 0.6, drill.id
+        assert not coach.read_drill(drill, "No idea, sorry, I would just ask someone else. Maybe build something nice.").on_topic
+    endpoint = next(d for d in lib.drills if d.skill == "endpoint")
+    vague = coach.read_drill(endpoint, "We add an endpoint so that the developer can resend the code to the user when it did not arrive in time.")
+    assert vague.on_topic and vague.missing and "status codes" in vague.missing[0]
 
 
 def test_cli_json_contract(capsys, tmp_path, lib, data):
