@@ -26,16 +26,23 @@ def strength_words(reading: Reading) -> str:
     return f"Overall: {word}."
 
 
-def sections(reading: Reading) -> tuple[Section, ...]:
-    if not reading.judgeable or not reading.on_topic:
-        return (Section("Coach", reading.honest),)
-    out = [Section("Coverage", ticks(reading)), Section("How it reads", strength_words(reading))]
+def _verdict(reading: Reading, nice: str) -> list[Section]:
+    """What is strong, then what is missing — or "Nice" only when the coach found it strong."""
+    out = []
     if reading.strong:
         out.append(Section("What is strong", "\n".join(f"• {s}" for s in reading.strong)))
     if reading.missing:
         out.append(Section("What your answer is missing", "\n".join(f"• {m}" for m in reading.missing)))
     elif reading.strength >= 0.8:
-        out.append(Section("Nice", "All four steps do their job, specifically for this case."))
+        out.append(Section("Nice", nice))
+    return out
+
+
+def sections(reading: Reading) -> tuple[Section, ...]:
+    if not reading.judgeable or not reading.on_topic:
+        return (Section("Coach", reading.honest),)
+    out = [Section("Coverage", ticks(reading)), Section("How it reads", strength_words(reading)),
+           *_verdict(reading, "All four steps do their job, specifically for this case.")]
     if reading.tips:
         out.append(Section("To make it stronger", "\n".join(f"• {t}" for t in reading.tips[:3])))
     return tuple(out)
@@ -45,11 +52,4 @@ def drill_sections(reading: Reading) -> tuple[Section, ...]:
     """A skill drill's reading: what the answer covers of the look-for list, and what it doesn't."""
     if not reading.judgeable or not reading.on_topic:
         return (Section("Coach", reading.honest),)
-    out = []
-    if reading.strong:
-        out.append(Section("What is strong", "\n".join(f"• {s}" for s in reading.strong)))
-    if reading.missing:
-        out.append(Section("What your answer is missing", "\n".join(f"• {m}" for m in reading.missing)))
-    elif reading.strength >= 0.8:
-        out.append(Section("Nice", "Your answer covers everything this drill looks for."))
-    return tuple(out)
+    return tuple(_verdict(reading, "Your answer covers everything this drill looks for."))

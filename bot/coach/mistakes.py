@@ -4,8 +4,9 @@
   never). A form's fields come in order, so there it means a Solve with no Scope at all.
 - Timeline: only the delivery phases are read (never KPI windows such as "within 6 months"),
   and a phase that fits inside the case's own deadline is never called unrealistic.
-- Compliance: names the regulations and standards the case lists (`compliance:`); on an
-  enterprise case with no list, asks about security in general; otherwise says nothing.
+- Compliance: names the regulations and standards the case lists (`compliance:`) that the
+  answer leaves unnamed, as a tip; on an enterprise case with no list and no word about
+  security, asks about security in general; otherwise says nothing.
 - Developer experience: only where the case has developers among its personas.
 - Vague metrics: a Score with no number that leans on "better", "improve"...
 """
@@ -89,7 +90,9 @@ def compliance(prompt: Prompt | None, whole: str) -> tuple[str, str]:
             return "", ""
         listed = "; ".join(f"{n} ({REGULATIONS.get(n, '')})" if len(unnamed) <= 2 else n for n in unnamed[:3])
         line = f"Compliance: this case is governed by {listed} — say how your design meets {'it' if len(unnamed) == 1 else 'them'}."
-        return ("", line) if _SECURITY.search(whole) else (line, "")
+        # A tip, not a "missing" line: a model outline that covers all four steps is complete
+        # even when it leaves the rules unnamed; naming them is what makes it stronger.
+        return "", line
     if prompt.enterprise and not _SECURITY.search(whole):
         return ("", "Security: this is an enterprise case — say who may see and change what (access control, audit) "
                 "and how long data is kept.")

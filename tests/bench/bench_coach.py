@@ -96,6 +96,15 @@ def main() -> int:
             [f"[{label}] pairs ranked right (excellent > mid > weak)", f"{ranked}/{total} ({ranked / total:.0%})", ">= 90%"],
             [f"[{label}] excellent, as form and as prose: complete, nothing missing", f"{excellent_ok}/{2 * len(ids)}", "all"],
         ]
+    # Every case against every other case's outline (the relevance decision alone, embeddings computed once).
+    from bot.coach import model, relevance
+    texts = [outline_text(p) for p in lib.prompts]
+    vecs = model.embed(texts)
+    words = [len(t.split()) for t in texts]
+    all_pairs = sum(not relevance.judge(vecs[j], p, lib, words[j]).on_topic
+                    for i, p in enumerate(lib.prompts) for j in range(len(lib.prompts)) if i != j)
+    n_all = len(lib.prompts) * (len(lib.prompts) - 1)
+    rows.append(["[all cases] another case's outline flagged off-topic", f"{all_pairs}/{n_all} ({all_pairs / n_all:.1%})", ">= 95%"])
     weights = {d.id: d.weight for d in lib.rubric.dimensions}
     strengths, rubric = [], []
     _, ref_prompts = evalset.reference_cases(lib)

@@ -108,7 +108,7 @@ def test_compliance_nudge_names_the_cases_own_rules_and_nothing_when_it_has_none
               "solve": "V1: branded caller name on outbound calls via POST /v1/caller-profiles; V2: spam-label reports in the console.",
               "score": "Answer rate from 25% to 40% within two quarters; complaints must not rise."}
     r = coach.read(p, answer, "", lib)
-    said = " ".join(r.missing + r.tips)
+    said = " ".join(r.missing + r.tips)  # the rules are named as a tip: they make a complete answer stronger
     assert "STIR/SHAKEN" in said and "TCPA" in said and "GDPR" not in said and "HIPAA" not in said
     plain_case = replace(p, compliance=(), enterprise=False)
     assert not any(m.startswith("Compliance") for m in coach.read(plain_case, answer, "", lib).missing)
@@ -121,6 +121,9 @@ def test_timeline_reads_delivery_only_never_kpi_windows(lib):
               "solve": "V1: a setup wizard with a test login. V2: SCIM provisioning. API GET /v1/sso/connections/{id}/test-results.",
               "score": "Tickets down 60% within 2 weeks of launch, then 20% more in 1 month; lockouts must not rise."}
     assert not any("unrealistic" in m for m in coach.read(p, answer, "", lib).missing)
+    from dataclasses import replace
+    no_deadline = replace(p, text=p.text.replace("90 days", "the coming year"), enterprise=True)
+    assert any("'in 4 weeks' sounds unrealistic" in m for m in coach.read(no_deadline, answer, "", lib).missing)
     rushed = {**answer, "solve": answer["solve"] + " We ship all of it in 2 weeks."}
     assert any("'in 2 weeks' sounds unrealistic" in m for m in coach.read(p, rushed, "", lib).missing)
 
@@ -160,3 +163,38 @@ def test_cli_unknown_case_or_unreadable_file_exits_2_with_one_sentence(capsys, t
     bad = tmp_path / "bad.yaml"
     bad.write_text("just a sentence", encoding="utf-8")
     assert main(["coach", "voice-design-outbound-caller-trust", str(bad), "--form"]) == 2
+
+
+def test_a_case_may_carry_a_compliance_list_and_it_loads(lib):
+    """`compliance:` is parsed into Prompt.compliance; a pack that uses it must load, not be refused."""
+    p = lib.prompt("voice-design-outbound-caller-trust")
+    assert p.compliance == ("STIR/SHAKEN", "TCPA")
+
+
+def test_bullets_without_headings_are_read_by_meaning(lib, data):
+    case = data["cases"][2]
+    bullets = "\n".join(f"- {u}" for s in ("scope", "segment", "solve", "score")
+                        for u in case["excellent"][s].split(". ") if u)
+    r = coach.read(lib.prompt(case["id"]), {}, bullets, lib)
+    assert r.mode == "meaning" and all(r.covered.values()), r.missing
+    assert not any("jump to a solution" in m for m in r.missing)
+
+
+def test_solution_first_only_when_the_answer_opens_on_a_solution(lib, data):
+    case = data["cases"][1]
+    p, ex = lib.prompt(case["id"]), case["excellent"]
+    backwards = "\n\n".join([ex["solve"], ex["segment"], ex["score"], ex["scope"]])
+    assert any("jump to a solution" in m for m in coach.read(p, {}, backwards, lib).missing)
+    assert not any("jump to a solution" in m for m in coach.read(p, ex, "", lib).missing)
+
+
+def test_a_phase_inside_the_cases_own_deadline_is_not_unrealistic(lib):
+    p = next(x for x in lib.prompts if "90 days" in x.text)
+    answer = {"scope": "I'll focus on our messaging platform team and the carrier's notice; goal: keep 100% of traffic flowing, with the plan done within 90 days.",
+              "segment": "Customers sending on shared numbers need to keep sending. The carrier's compliance team needs proof of registered senders.",
+              "solve": "V1: migrate the top 200 senders to registered numbers in 4 weeks. V2: register everyone else by day 80. API POST /v1/senders/registrations.",
+              "score": "Traffic blocked by the carrier: 0% at day 90; migrated senders from 0% to 100% within 90 days; complaints must not rise."}
+    assert not any("unrealistic" in m for m in coach.read(p, answer, "", lib).missing)
+    from dataclasses import replace
+    no_deadline = replace(p, text=p.text.replace("90 days", "the coming year"), enterprise=True)
+    assert any("'in 4 weeks' sounds unrealistic" in m for m in coach.read(no_deadline, answer, "", lib).missing)
