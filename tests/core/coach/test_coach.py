@@ -121,9 +121,6 @@ def test_timeline_reads_delivery_only_never_kpi_windows(lib):
               "solve": "V1: a setup wizard with a test login. V2: SCIM provisioning. API GET /v1/sso/connections/{id}/test-results.",
               "score": "Tickets down 60% within 2 weeks of launch, then 20% more in 1 month; lockouts must not rise."}
     assert not any("unrealistic" in m for m in coach.read(p, answer, "", lib).missing)
-    from dataclasses import replace
-    no_deadline = replace(p, text=p.text.replace("90 days", "the coming year"), enterprise=True)
-    assert any("'in 4 weeks' sounds unrealistic" in m for m in coach.read(no_deadline, answer, "", lib).missing)
     rushed = {**answer, "solve": answer["solve"] + " We ship all of it in 2 weeks."}
     assert any("'in 2 weeks' sounds unrealistic" in m for m in coach.read(p, rushed, "", lib).missing)
 
