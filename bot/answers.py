@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot import deadlines, nudges, outbox, rounds, streaks
+from bot import coach, deadlines, outbox, rounds, streaks
 from bot.content import STEPS, Prompt
 from bot.context import Ctx, UserError
 from bot.messages import Button, Field, Form, Message, Reply, Section
@@ -211,11 +211,6 @@ def feedback_reply(ctx: Ctx, answer: Answer, prompt: Prompt | None, title: str, 
 
 def feedback_message(ctx: Ctx, answer: Answer, prompt: Prompt | None, title: str, text: str,
                      milestone: int | None = None) -> Message:
-    cov = nudges.analyze({s: getattr(answer, s) for s in STEPS}, answer.free_text, prompt, ctx.library.frameworks)
-    sections = [Section("Coverage", cov.summary())]
-    if cov.nudges:
-        sections.append(Section("What your answer is missing", "\n".join(f"• {n}" for n in cov.nudges)))
-    else:
-        sections.append(Section("Nice", "All four steps covered, with no common mistakes spotted."))
+    sections = coach.feedback_sections(prompt, {s: getattr(answer, s) for s in STEPS}, answer.free_text, ctx.library)
     footer = f"🔥 That's a {milestone}-day streak!" if milestone else ""
-    return Message(title, text, sections=tuple(sections), footer=footer)
+    return Message(title, text, sections=sections, footer=footer)

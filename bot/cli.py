@@ -77,6 +77,42 @@ def cmd_content(args) -> int:
     return 0
 
 
+def cmd_coach(args) -> int:
+    """`sensebot coach CASE_ID [FILE|-] [--form] [--json]`: the feedback a member would get."""
+    import json
+
+    import yaml
+
+    from bot import coach, content
+    from bot.coach import feedback
+    lib = content.load()
+    prompt = lib.prompt(args.case)
+    if prompt is None:
+        raise ConfigError([f"there is no case '{args.case}' — `sensebot content stats` lists the cases."])
+    try:
+        text = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"can't read {args.file}: {exc.strerror if isinstance(exc, OSError) else 'not UTF-8 text'}."]) from None
+    sections: dict[str, str] = {}
+    free = text
+    if args.form:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            data = None
+        if not isinstance(data, dict) or not any(k in data for k in content.STEPS):
+            raise ConfigError([f"{args.file or 'stdin'} is not a YAML/JSON mapping of scope/segment/solve/score."])
+        sections, free = {s: str(data.get(s) or "") for s in content.STEPS}, ""
+    reading = coach.read(prompt, sections, free, lib)
+    if args.json:
+        print(json.dumps(reading.as_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(prompt.title)
+    for sec in feedback.sections(reading):
+        print(f"\n{sec.title}\n{sec.text}")
+    return 0
+
+
 def cmd_schedule(args) -> int:
     from bot.app import build
     from bot.scheduler import show
@@ -215,6 +251,13 @@ def parser() -> argparse.ArgumentParser:
         x = cts.add_parser(name)
         x.add_argument("dirs", nargs="*", help="extra pack folders to include")
     ct.set_defaults(fn=cmd_content)
+
+    co = sub.add_parser("coach", help="show how the coach reads an answer to a case")
+    co.add_argument("case", help="the case id")
+    co.add_argument("file", nargs="?", help="the answer (default or '-': standard input)")
+    co.add_argument("--form", action="store_true", help="the answer is a YAML/JSON mapping of scope/segment/solve/score")
+    co.add_argument("--json", action="store_true", help="print the reading as JSON")
+    co.set_defaults(fn=cmd_coach)
 
     sc = sub.add_parser("schedule", help="the teams' next steps")
     scs = sc.add_subparsers(dest="action", required=True)

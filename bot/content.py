@@ -457,7 +457,7 @@ def _frameworks(doc: Any, ck: _Checker) -> Frameworks | None:
 
 
 _PROMPT_KEYS = ("id", "title", "category", "area", "difficulty", "time_box_minutes", "text", "personas", "hints", "outline")
-_PROMPT_OPTIONAL = ("enterprise", "interviewer_role", "skills")
+_PROMPT_OPTIONAL = ("enterprise", "interviewer_role", "skills", "compliance")
 _OUTLINE_KEYS = ("scope", "segments", "phases", "api", "tradeoffs", "kpis", "pitfalls")
 
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from sqlmodel import select
 
-from bot import answers, outbox, progress, rounds, streaks
+from bot import answers, coach, outbox, progress, rounds, streaks
 from bot.content import CATEGORIES, SKILLS, STEPS, Prompt, SkillDrill
 from bot.context import Ctx, UserError
 from bot.inbound import parse_id
@@ -309,7 +309,8 @@ def _finish_skill(ctx: Ctx, team: Team, member: Member, drill: Drill, text: str)
     taken = _minutes(drill)
     checks = "\n".join(f"• {c}" for c in sd.look_for) if sd else ""
     return Reply(messages=(Message("Skill drill finished", f"You took {taken} min of {sd.minutes if sd else '?'}.",
-                                   sections=(Section("Check yourself", checks), Section("One good answer", sd.example if sd else "")),
+                                   sections=(*(coach.drill_sections(sd, text) if sd else ()), Section("Check yourself", checks),
+                                             Section("One good answer", sd.example if sd else "")),
                                    footer=f"🔥 That's a {milestone}-day streak!" if milestone else ""),))
 
 

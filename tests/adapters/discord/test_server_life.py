@@ -23,6 +23,9 @@ EPHEMERAL = 64
 OLD = "This button is from an older version — run /today"
 
 
+# long enough to read as an answer, not chat (bot/chat.py asks before saving short chat)
+ANSWER_TEXT = "My scope: SMS developers in fintech who lose logins when one-time codes arrive late."
+
 def _team(h_or_app) -> Team:
     app = getattr(h_or_app, "app", h_or_app)
     with app.db.session() as s:
@@ -234,10 +237,10 @@ def test_15_replies_in_a_thread_a_member_opened_on_the_prompt_are_read(tmp_path,
             thread_id = int(prompt["id"])
             h.api.add_thread(thread_id, h.api.channel_id, owner_id=BEN, name="my thoughts")
             h.client._connection.parse_thread_create(h.p.thread_create(h.api.channels[thread_id]))
-            h.client._connection.parse_message_create(h.p.message_create(thread_id, ADA, "My scope: SMS developers."))
+            h.client._connection.parse_message_create(h.p.message_create(thread_id, ADA, ANSWER_TEXT))
             await h.wait(lambda: [r for r in h.api.channel_posts() if "Answer saved" in str(r.json)], what="feedback")
             with h.app.db.session() as s:
-                assert s.exec(select(Answer)).one().free_text == "My scope: SMS developers."
+                assert s.exec(select(Answer)).one().free_text == ANSWER_TEXT
             # a member's thread on some other message stays theirs
             other = h.api._message(h.api.channel_id, {"content": "lunch?"})
             h.api.add_thread(int(other["id"]), h.api.channel_id, owner_id=BEN, name="lunch")
@@ -245,7 +248,7 @@ def test_15_replies_in_a_thread_a_member_opened_on_the_prompt_are_read(tmp_path,
             h.client._connection.parse_message_create(h.p.message_create(int(other["id"]), ADA, "Pizza"))
             await h.wait(lambda: int(other["id"]) in h.runtime._not_threads, what="the other thread to be passed over")
             with h.app.db.session() as s:
-                assert s.exec(select(Answer)).one().free_text == "My scope: SMS developers."
+                assert s.exec(select(Answer)).one().free_text == ANSWER_TEXT
     run(scenario())
 
 
@@ -460,7 +463,7 @@ def test_private_replies_and_the_outbox_share_one_dm_channel_cache(tmp_path, clo
     async def scenario():
         async with Harness(tmp_path, clock, library) as h:
             thread_id = await _thread_round(h)
-            h.client._connection.parse_message_create(h.p.message_create(thread_id, ADA, "My scope: SMS developers."))
+            h.client._connection.parse_message_create(h.p.message_create(thread_id, ADA, ANSWER_TEXT))
             await h.wait(lambda: [r for r in h.api.channel_posts() if "Answer saved" in str(r.json)], what="feedback")
             await asyncio.to_thread(h.runtime.port.direct, str(h.api.guild_id), str(ADA), Message("A reminder"))
             assert len(h.api.recorded("POST", r"^/users/@me/channels$")) == 1  # the DM channel was opened once
