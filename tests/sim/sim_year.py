@@ -21,7 +21,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.sim.model import BEHAVIOURS, FAULTS, KNOWN_DEFECTS  # noqa: E402
-from tests.sim.world import Config, Result, World  # noqa: E402
+from tests.sim.world import START, Config, Result, World  # noqa: E402
 
 CI_BEHAVIOURS = frozenset(b for b in BEHAVIOURS if b not in KNOWN_DEFECTS)
 
@@ -35,7 +35,7 @@ def shrink(cfg: Config, failed: Result, budget: int = 12) -> Config:
     behaviours. Greedy, and bounded by `budget` re-runs."""
     v = failed.violation
     target = v.invariant
-    days = (v.at - failed.config_start()).days + 2 if hasattr(failed, "config_start") else cfg.days
+    days = (v.at - START).days + 2  # the run need only reach the violation
     best = replace(cfg, until_step=None, days=min(cfg.days, days), quiet=True)
     tries = 0
 
@@ -74,7 +74,8 @@ def summary(res: Result) -> str:
         f"{s['inputs_lost_asleep']}), answers {s['answers']}, votes {s['votes']}, drills {s['drills']} "
         f"({s['drills_left_to_expire']} left to expire), chat {s['chat']}, forget-me {s['forget_me']}, admin changes "
         f"{s['admin_changes']}, removals {s['removals']} (purged {s['teams_purged']})",
-        f"  delivered {s['delivered']} messages ({s['prompts_delivered']} prompts); faults: "
+        f"  delivered {s['delivered']} messages ({s['prompts_delivered']} prompts; re-sent after a crash between "
+        f"send and ack: {s['resent_after_crash']}); faults: "
         + ", ".join(f"{k} {v}" for k, v in sorted(res.faults.items()) if v),
         f"  invariant checks {s['checks']}, practice days checked {s['days_checked']}, restarts {s['restarts']}, "
         f"sweeps as leader {s['sweeps_as_leader']}; database {res.db_bytes / 1e6:.1f} MB",
@@ -83,9 +84,11 @@ def summary(res: Result) -> str:
     return "\n".join(lines)
 
 
-def defects(cfg: Config) -> int:
+def defects(cfg: Config, names: set[str] | None = None) -> int:
     """Which invariant each known defect breaks, with the seed and step to replay it."""
     for name, item in KNOWN_DEFECTS.items():
+        if names and name not in names:
+            continue
         res = run(replace(cfg, behaviours=CI_BEHAVIOURS | {name}, quiet=True))
         v = res.violation
         found = (f"{v.invariant} — seed {v.seed}, step {v.step} ({v.at:%F %T}): {v.detail}" if v
@@ -106,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--without", default="", help="comma-separated behaviours or fault kinds to leave out")
     p.add_argument("--only", default="", help="comma-separated team indexes to keep")
     p.add_argument("--no-shrink", action="store_true")
-    p.add_argument("--defects", action="store_true",
-                   help="for each behaviour of KNOWN_DEFECTS: the CI run plus that behaviour; report what it breaks")
+    p.add_argument("--defects", nargs="?", const="all", default="",
+                   help="for each behaviour of KNOWN_DEFECTS (or those named, comma-separated): the CI run plus "
+                        "that behaviour; report what it breaks")
     a = p.parse_args(argv)
     without = {w for w in a.without.split(",") if w}
     behaviours = (CI_BEHAVIOURS if a.ci else frozenset(BEHAVIOURS)) - without
@@ -115,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                  behaviours=behaviours, fault_kinds=frozenset(FAULTS) - without,
                  only_teams=tuple(int(x) for x in a.only.split(",")) if a.only else None)
     if a.defects:
-        return defects(cfg)
+        return defects(cfg, {n for n in a.defects.split(",") if n and n != "all"})
     res = run(cfg)
     print(summary(res))
     if res.violation is None:

@@ -16,7 +16,7 @@ from tests.sim.sim_year import CI_BEHAVIOURS, summary
 from tests.sim.world import Config, World
 
 # Sized to finish in a few minutes on a shared 2-core machine (see README, Reliability).
-TEAMS, DAYS = 4, 20
+TEAMS, DAYS = 3, 14
 SEEDS = (11, 12, 13)
 
 
@@ -32,6 +32,6 @@ def test_simulated_weeks_keep_every_promise_on_postgres():
     url = os.environ.get("SENSEBOT_TEST_POSTGRES_URL", "")
     if not url:
         pytest.skip("no PostgreSQL server: set SENSEBOT_TEST_POSTGRES_URL")
-    res = World(Config(seed=21, teams=5, days=21, faults=0.05, db_url=url, behaviours=CI_BEHAVIOURS)).run()
+    res = World(Config(seed=21, teams=3, days=7, faults=0.05, db_url=url, behaviours=CI_BEHAVIOURS)).run()
     assert res.violation is None, summary(res)
     assert res.stats["answers"] > 0

@@ -580,8 +580,8 @@ class World:
                     continue
                 p = {"streak": 0.25, "export": 0.01, "leaderboard": 0.05, "results": 0.05, "today": 0.08,
                      "reminders": 0.01, "quiet_hours": 0.01, "pairs": 0.01, "hidden_member": 0.01,
-                     "drill": mm.habits["drill"], "forget_me_lurker": 0.002 if mm.lurker else 0,
-                     "forget_me_answered": 0.0015 if not mm.lurker else 0}[what]
+                     "drill": mm.habits["drill"], "forget_me_lurker": 0.01 if mm.lurker else 0,
+                     "forget_me_answered": 0.004 if not mm.lurker else 0}[what]
                 if rng.random() < p:
                     act(start + timedelta(seconds=rng.uniform(0, 86399)), tm, mm, what)
 
@@ -595,9 +595,9 @@ class World:
             ("admin_settings", 0.02, quiet_at), ("skip_future", 0.02, quiet_at), ("pause_days", 0.01, quiet_at),
             ("remove_readd", 0.004, quiet_at), ("retention", 0.005, quiet_at), ("tz_change_safe", 0.01, quiet_at),
             ("time_change_safe", 0.01, quiet_at), ("days_change_safe", 0.005, quiet_at),
-            ("tz_change_mid_round", 0.02, mid), ("time_change_mid_round", 0.02, mid),
-            ("pause_resume_mid_round", 0.02, mid), ("skip_today_after_prompt", 0.02, mid),
-            ("grace_zero", 0.01, quiet_at), ("huge_retention", 0.01, quiet_at),
+            ("tz_change_mid_round", 0.08, mid), ("time_change_mid_round", 0.08, mid),
+            ("pause_resume_mid_round", 0.05, mid), ("skip_today_after_prompt", 0.03, mid),
+            ("grace_zero", 0.02, quiet_at), ("huge_retention", 0.02, quiet_at),
         ):
             if what in b and rng.random() < p:
                 act(at + timedelta(seconds=rng.uniform(0, 600)), tm, None, what, rng.random())
@@ -984,6 +984,9 @@ class World:
             tz, at, days = tm.tz, tm.time, tm.days
             if what == "tz":
                 tz = rng.choice([z for z in ZONES if z != tm.tz])
+            elif what == "time" and not safe:  # mid-round: an earlier time, so the day's steps fall due at once
+                now_local = self.clock.now().astimezone(parse_timezone(tm.tz))
+                at = (now_local - timedelta(minutes=rng.choice((40, 70, 100, 150)))).strftime("%H:%M")
             elif what == "time":
                 at = rng.choice([t for t in TIMES if t != tm.time])
             else:
@@ -1068,6 +1071,7 @@ class World:
         self.step += 1
         self.recent.append(f"#{self.step} {self.clock.now():%F %T} final checks")
         self.check("outbox_drained", inv.outbox_drained(self))
+        self.stats["resent_after_crash"] = sum(1 for r in self.inflight if self.deliveries[r] > 1)
         self.check("answers_kept", inv.answers_kept(self, sorted(self.expected)))
         for tm in self.teams.values():
             for mm in tm.members:
