@@ -25,6 +25,11 @@ TOKEN = re.compile(r"tk\d+x\d+x\d+q")
 SAVED = ("Answer saved", "Answer updated")
 
 
+def _team(s, tm: TeamModel) -> Team | None:
+    """The simulated team's row (None once housekeeping purged it)."""
+    return s.exec(select(Team).where(Team.platform == "sim", Team.workspace_id == tm.workspace)).first()
+
+
 def _answer_text(a: Answer) -> str:
     return "\n".join((a.scope, a.segment, a.solve, a.score, a.free_text))
 
@@ -75,7 +80,7 @@ def streak_matches(world: World, tm: TeamModel, mm: MemberModel, reply) -> list[
     if not m:
         return []
     with world.db.session() as s:
-        team = s.exec(select(Team).where(Team.platform == "sim", Team.workspace_id == tm.workspace)).first()
+        team = _team(s, tm)
         member = s.exec(select(Member).where(Member.team_id == team.id, Member.user_id == mm.user_id)).first()
         days = set(s.exec(select(PracticeDay.local_date).where(PracticeDay.team_id == team.id,
                                                                 PracticeDay.member_id == member.id)))
@@ -183,7 +188,7 @@ def forgotten_leaves_nothing(world: World, tm: TeamModel, mm: MemberModel) -> li
     prefix = f"tk{tm.idx}x{mm.user_id.split('x')[1]}x"
     out = []
     with world.db.session() as s:
-        team = s.exec(select(Team).where(Team.platform == "sim", Team.workspace_id == tm.workspace)).first()
+        team = _team(s, tm)
         if team is None:
             return []
         if s.exec(select(Member.id).where(Member.team_id == team.id, Member.user_id == mm.user_id)).first():
@@ -258,7 +263,7 @@ def one_prompt_per_practice_day(world: World, tm: TeamModel) -> list[str]:
     out = []
     now = world.clock.now()
     with world.db.session() as s:
-        team = s.exec(select(Team).where(Team.platform == "sim", Team.workspace_id == tm.workspace)).first()
+        team = _team(s, tm)
         if team is None or not team.channel_id:
             return []
         tz = parse_timezone(team.timezone)
