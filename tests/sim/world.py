@@ -886,8 +886,14 @@ class World:
             mm.hidden = not show
 
     def _do_forget_me_lurker(self, tm, mm, _arg) -> None:
-        if not mm.answered:
+        """Forget-me by someone no message ever named or was sent to (else it is item 12's case)."""
+        if not mm.answered and not self._in_outbox(tm, mm):
             self._forget(tm, mm)
+
+    def _in_outbox(self, tm: TeamModel, mm: MemberModel) -> bool:
+        with self.db.session() as s:
+            return any(row.target == mm.user_id or mm.name in str(row.payload)
+                       for row in s.exec(select(OutboxRow).where(OutboxRow.team_id == tm.team_id)))
 
     def _do_forget_me_answered(self, tm, mm, _arg) -> None:
         self._forget(tm, mm)
