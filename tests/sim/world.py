@@ -702,7 +702,7 @@ class World:
         rnd = self._round(tm, "answering")
         if how == "dm" and self._drill_live(mm):
             how = "form"
-        if how == "dm" and mm.stale_drill and "expired_drill_dm" not in self.b:
+        if how == "dm" and ((mm.stale_drill and "expired_drill_dm" not in self.b) or self._drill_left_open(tm, mm)):
             how = "form"
         if how == "thread" and (rnd is None or rnd.message_ref is None):
             how = "form"
@@ -760,7 +760,7 @@ class World:
     def _do_add(self, tm: TeamModel, mm: MemberModel, how: str) -> None:
         """Text added after the answer: a thread reply, or a DM after the form."""
         rnd = self._round(tm, "answering")
-        if rnd is None or (how == "dm" and (self._drill_live(mm) or mm.stale_drill)):
+        if rnd is None or (how == "dm" and (self._drill_live(mm) or mm.stale_drill or self._drill_left_open(tm, mm))):
             return
         t = token(tm, mm)
         text = ADDITION_TEXT.format(t=t)
@@ -775,7 +775,7 @@ class World:
             self._saved(tm, mm, reply, {t}, form=False)
 
     def _do_chat(self, tm: TeamModel, mm: MemberModel, text: str) -> None:
-        if self._drill_live(mm) or mm.stale_drill:
+        if self._drill_live(mm) or mm.stale_drill or self._drill_left_open(tm, mm):
             return
         rnd = self._round(tm, "answering")
         if rnd is not None and rnd.message_ref and self.rng.random() < 0.4:
@@ -813,6 +813,19 @@ class World:
 
     def _drill_live(self, mm: MemberModel) -> bool:
         return mm.drill_active_until is not None and self.clock.now() < mm.drill_active_until
+
+    def _drill_left_open(self, tm: TeamModel, mm: MemberModel) -> bool:
+        """A drill of this member still marked active past its time (a step lost to an outage, or
+        left to expire): a DM would go to it — issue 14 item 3 — unless that behaviour is on."""
+        if "expired_drill_dm" in self.b:
+            return False
+        from bot.store.models import Drill
+        try:
+            with self.db.session() as s:
+                return s.exec(select(Drill.id).join(Member, Member.id == Drill.member_id).where(
+                    Drill.team_id == tm.team_id, Member.user_id == mm.user_id, Drill.status == "active")).first() is not None
+        except OperationalError:
+            return False
 
     def _do_drill(self, tm: TeamModel, mm: MemberModel, _arg) -> None:
         reply = self.handle(tm, Command(self.who(tm, mm.user_id), "drill", (self.rng.choice(("improve", "design", "prioritize")),)))
