@@ -16,7 +16,7 @@ from tests.sim.sim_year import CI_BEHAVIOURS, summary
 from tests.sim.world import Config, World
 
 # Sized to finish in a few minutes on a shared 2-core machine (see README, Reliability).
-TEAMS, DAYS = 3, 14
+TEAMS, DAYS = 4, 28
 SEEDS = (11, 12, 13)
 
 
