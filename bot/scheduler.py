@@ -35,7 +35,10 @@ def run_team(team_id: int) -> None:
             log.info("team %s: %s %s", team_id, key, status)
     except Exception:
         log.exception("team %s: running due steps failed; the sweep will retry", team_id)
-    sched.reschedule(team_id)
+    try:
+        sched.reschedule(team_id)
+    except Exception as exc:  # the database went away mid-job: the per-minute sweep reschedules every team
+        log.warning("team %s: could not schedule its next step (%s); the sweep will", team_id, type(exc).__name__)
 
 
 def sweep() -> None:

@@ -1,0 +1,52 @@
+"""Defects the simulated year (tests/sim, issue 18) found beyond issue 14, each pinned by a test."""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event
+
+from bot import scheduler as scheduler_mod
+from bot.clock import ManualClock
+from bot.scheduler import Scheduler
+from tests.conftest import TeamBot
+
+
+def _unreachable(db):
+    """Every new connection fails as if the database host went away; pooled ones are dropped."""
+    state = {"down": True}
+
+    def connect(dialect, conn_rec, cargs, cparams):
+        if state["down"]:
+            raise dialect.loaded_dbapi.OperationalError("database unreachable")
+    event.listen(db.engine, "do_connect", connect)
+    db.engine.dispose()
+    return state
+
+
+def test_a_team_job_during_a_database_outage_does_not_raise(db, library, caplog):
+    """A team's job that fires while the database is down logs and leaves the catch-up to the sweep;
+    before, rescheduling (outside the job's try) raised OperationalError out of the job."""
+    zone = ZoneInfo("Europe/Berlin")
+    bot = TeamBot(db, ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=zone)), library)
+    bot.setup()
+    team_id = bot.team_id()
+    sched = Scheduler(bot.practice)
+    sched.aps.start(paused=True)
+    scheduler_mod._runtime = sched
+    sched.leader.is_leader = True
+    try:
+        bot.clock.set(datetime(2026, 11, 23, 9, 0, 5, tzinfo=zone))
+        state = _unreachable(db)
+        with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+            scheduler_mod.run_team(team_id)  # must not raise
+        assert any("database" in r.getMessage() or "failed" in r.getMessage() for r in caplog.records)
+        state["down"] = False
+        scheduler_mod.run_team(team_id)  # the database is back: the day's prompt goes out, once
+        bot.dispatcher.drain_all()
+        assert [t for t in bot.port.titles() if t.startswith("Today's case")] != []
+        assert sched.aps.get_job(f"team:{team_id}").next_run_time > datetime(2026, 11, 23, 8, 0, 5, tzinfo=UTC)
+    finally:
+        scheduler_mod._runtime = None
+        sched.aps.shutdown(wait=False)
