@@ -70,7 +70,7 @@ ADMIN_HELP = [
     ("setup #channel HH:MM Area/City [mon-fri]", "where and when the daily case is posted"),
     ("pause | resume", "stop or restart daily prompts"),
     ("skip YYYY-MM-DD", "no practice that day (streaks won't break)"),
-    ("set <name> <value>", "reveal, pass-bar, answer-window, vote-window, reminder-at, grace, min-votes, reviewers, retention-days"),
+    ("set <name> <value>", "reveal, pass-bar, answer-window, vote-window, reminder-at, grace, min-votes, reviewers, retention-days; set families <family> … (or default)"),
     ("status", "settings, next steps, delivery problems and recent admin actions"),
 ]
 
