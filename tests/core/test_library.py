@@ -51,3 +51,18 @@ def test_rubric_describes_five_levels_and_ships_calibrated_references(library):
     verdicts = {passes(weighted(r.scores, rubric), rubric.pass_bar) for r in refs}
     assert verdicts == {True, False}  # at least one passes the bar and one does not
     assert all(set(r.scores) == set(DIMENSIONS) and all(r.answer.values()) for r in refs)
+
+
+def test_rubric_rewards_trade_offs_the_decision_and_a_closing_recommendation(library):
+    """Item 2: a third of the library asks for a choice, so the rubric must score choosing."""
+    design = library.rubric.dimension("solution_design").levels
+    assert "decision" in design[5] and "trade-off" in design[5] and "given up" in design[5]
+    assert "decision" in design[4] and "nothing is decided" in design[3]
+    closing = library.rubric.dimension("communication").levels
+    assert "recommendation" in closing[5] and "first step" in closing[5]
+
+
+def test_reference_answers_state_the_weighted_score_their_scores_give(library):
+    for ref in library.rubric.reference_answers:
+        stated = re.search(r"= (\d\.\d\d)", ref.why)
+        assert stated and float(stated.group(1)) == round(weighted(ref.scores, library.rubric), 2), ref.id
