@@ -124,6 +124,14 @@ REGULATIONS: dict[str, str] = {
     "CCPA": "California consumer privacy: right to know, delete and opt out of the sale or sharing of personal data",
     "Kari's Law and RAY BAUM'S Act": "US emergency calling: direct 911 dialling and a dispatchable location with each call",
     "WhatsApp Business Policy": "Meta's rules: opt-in, pre-approved templates outside the 24-hour customer-service window",
+    "MiFID II": "EU investment-services rules: record calls and messages about client orders and dealing, keep them at least five years",
+    "DORA": "EU Digital Operational Resilience Act: financial firms manage ICT-provider risk: audit rights, exit plans, a register",
+    "FedRAMP": "US government authorisation of cloud services for federal agencies against NIST SP 800-53 security controls",
+    "KYC/AML": "anti-money-laundering rules: a regulated firm verifies a customer's identity (due diligence) before opening an account",
+    "3-D Secure": "EMV card-scheme protocol in which the card issuer authenticates the cardholder during an online card payment",
+    "WebAuthn": "W3C/FIDO standard behind passkeys: public-key credentials bound to the site's domain, phishing-resistant",
+    "COPPA": "US children's privacy law: verifiable parental (or school) consent before collecting data from children under 13",
+    "FERPA": "US law protecting students' education records; a vendor handles them only under the school's direct control",
 }
 
 @dataclass(frozen=True)
