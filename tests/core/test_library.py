@@ -126,7 +126,7 @@ def test_item5_every_case_lists_its_compliance_and_names_what_it_describes(libra
 # clean. An area joins this list only when every case in it passes; the goal is all twelve.
 REVISED_AREAS = ("messaging", "voice", "video", "verification", "customer-data",
                  "contact-center", "fraud-trust", "developer-onboarding",
-                 "pricing-billing", "reliability")
+                 "pricing-billing", "reliability", "ai")
 
 
 @pytest.mark.parametrize("area", REVISED_AREAS)
