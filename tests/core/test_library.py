@@ -122,14 +122,8 @@ def test_item5_every_case_lists_its_compliance_and_names_what_it_describes(libra
                 assert name in p.compliance, (p.id, name)
 
 
-# Areas whose outlines have been revised for items 1, 3 and 4 (issue 16): the lint holds them
-# clean. An area joins this list only when every case in it passes; the goal is all twelve.
-REVISED_AREAS = ("messaging", "voice", "video", "verification", "customer-data",
-                 "contact-center", "fraud-trust", "developer-onboarding",
-                 "pricing-billing", "reliability", "ai")
-
-
-@pytest.mark.parametrize("area", REVISED_AREAS)
+# Every area's outlines were revised for items 1, 3 and 4 of issue 16; the lint holds them clean.
+@pytest.mark.parametrize("area", AREAS)
 def test_revised_areas_make_one_choice_score_fully_and_end_on_a_recommendation(library, area):
     from bot.content_lint import lint_prompt, phrase_overuse, score_gaps
     cases = [p for p in library.prompts if p.area == area]
@@ -144,3 +138,23 @@ def test_revised_areas_make_one_choice_score_fully_and_end_on_a_recommendation(l
     # the template phrases stay under a quarter of the area's outlines, as across a whole pack
     from bot.content_lint import MIN_OUTLINES_FOR_OVERUSE
     assert len(cases) >= MIN_OUTLINES_FOR_OVERUSE and phrase_overuse(cases) == []
+
+
+def test_the_shipped_packs_pass_content_check_strict_with_no_template_phrase_over_a_quarter(library, capsys):
+    from bot.cli import main
+    from bot.content_lint import lint, phrase_overuse
+    assert lint(library) == [] and phrase_overuse(list(library.prompts)) == []
+    assert main(["content", "check", "--strict"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_item1_prioritisation_cases_pick_one_and_forced_api_sketches_are_gone(library):
+    """The cases the issue names: one programme, not two in parallel; one of three options, not
+    all three as V1-V3; no API sketch where the API is not part of the answer."""
+    program = library.prompt("enterprise-admin-prioritize-next-compliance-program").outline
+    assert "SOC 2" in program.decision["choice"] and "parallel" not in " ".join(program.phases.values())
+    mms = library.prompt("messaging-prioritize-registration-analytics-mms").outline
+    assert "registration" in mms.decision["choice"].lower()
+    assert not re.search(r"analytics|MMS", " ".join(mms.phases.values()))
+    assert library.prompt("video-prioritize-next-sdk-platform").outline.api == {}
+    assert library.prompt("enterprise-admin-prioritize-second-data-region").outline.api == {}
