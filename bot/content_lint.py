@@ -21,7 +21,7 @@ from bot.content import FAMILY_OUTLINE, Library, Outline, Prompt
 TEMPLATE_PHRASES = ("HMAC", "Idempotency-Key", "429", "2 quarters")
 OVERUSE_SHARE = 0.25  # no phrase in more than a quarter of a pack's outlines
 MIN_OUTLINES_FOR_OVERUSE = 8  # below this a pack is too small for shares to mean anything
-_DATE = re.compile(r"\b(day|week|month|quarter|year|Q[1-4]|H[12]|launch|GA|renewal|sprint)s?\b", re.I)
+_DATE = re.compile(r"\b(hour|day|week|month|quarter|year|Q[1-4]|H[12]|launch|GA|renewal|sprint)s?\b", re.I)
 _GUARD = re.compile(r"\bguardrail\b", re.I)
 _BASELINE = re.compile(r"\bbaseline\b|\bfrom (about |an assumed |the assumed )?[$€£]?\d", re.I)
 
