@@ -20,7 +20,7 @@ def test_shipped_library_is_valid(library):
     assert len(library.rubric.dimensions) == 5
     assert [s.id for s in library.frameworks.four_s] == ["scope", "segment", "solve", "score"]
     assert sum(s.minutes for s in library.frameworks.clarity) == 45
-    assert set(DEFAULT_FAMILIES) <= {p.category for p in library.prompts} <= set(CATEGORIES)
+    assert {p.category for p in library.prompts} == set(CATEGORIES)
     assert len({p.id for p in library.prompts}) == len(library.prompts)
 
 
@@ -172,3 +172,18 @@ def test_content_check_prints_warnings_and_fails_only_when_strict(tmp_path, caps
     err = capsys.readouterr().err
     assert "prompts/bad.yaml:" in err and "warning:" in err and "--strict" in err
     assert main(["content", "check", "--strict", str(root)]) == 1
+
+
+def test_readme_shows_a_complete_shipped_case_of_each_new_family():
+    """content/README.md's examples are real cases, copied whole, so they cannot drift from the packs."""
+    import re
+    readme = (content.default_dir() / "README.md").read_text()
+    shipped = {c["id"]: c for f in (content.default_dir() / "prompts").glob("*.yaml")
+               for c in yaml.safe_load(f.read_text())["prompts"]}
+    shown = {}
+    for block in re.findall(r"```yaml\n(prompts:\n  - id: .*?)```", readme, re.S):
+        if "..." not in block:
+            case = yaml.safe_load(block)["prompts"][0]
+            assert case == shipped[case["id"]], case["id"]
+            shown[case["category"]] = case["id"]
+    assert set(shown) >= {"diagnose", "metrics", "strategy", "launch", "platform", "critique"}, shown
