@@ -161,7 +161,7 @@ def test_item1_prioritisation_cases_pick_one_and_forced_api_sketches_are_gone(li
 
 
 # Cases written so far in each new family (issue 16 asks for at least 20 each); raised as they land.
-NEW_FAMILY_CASES = {"diagnose": 20, "metrics": 20, "strategy": 20, "launch": 20, "platform": 20, "critique": 11}
+NEW_FAMILY_CASES = {"diagnose": 20, "metrics": 20, "strategy": 20, "launch": 20, "platform": 20, "critique": 20}
 
 
 def test_new_families_have_their_cases_spread_over_the_areas(library):
