@@ -602,6 +602,19 @@ def _compliance(p: LineDict, fld: str, ck: _Checker) -> tuple[str, ...]:
     return names
 
 
+def _pairs(o: LineDict, key: str, names: tuple[str, str], fld: str, ck: _Checker, too_few: str) -> list[tuple[str, str]]:
+    """A list of two-field mappings (segments: name and needs; hypotheses: cause and check), at least two."""
+    if not isinstance(o[key], list) or len(o[key]) < 2:
+        ck.add(o, f"{fld}.{key}", too_few, key=key)
+        return []
+    out = []
+    for i, item in enumerate(o[key]):
+        where = f"{fld}.{key}[{i}]"
+        if ck.mapping(item, where, names):
+            out.append((ck.text(item, names[0], where), ck.text(item, names[1], where)))
+    return out
+
+
 def _outline(o: Any, fld: str, ck: _Checker, category: str = "") -> Outline | None:
     """The model answer, in the shape of its family: every family has scope, segments,
     trade-offs, KPIs and pitfalls; `FAMILY_OUTLINE` adds what the family's answer is made of
@@ -612,13 +625,7 @@ def _outline(o: Any, fld: str, ck: _Checker, category: str = "") -> Outline | No
     for key in FAMILY_OUTLINE.get(category, ((), ()))[0]:
         if key not in o or o[key] in (None, "", []):
             ck.add(o, f"{fld}.{key}", f"is missing: a {category} outline needs {', '.join(FAMILY_OUTLINE[category][0])}")
-    segments: list[tuple[str, str]] = []
-    if not isinstance(o["segments"], list) or len(o["segments"]) < 2:
-        ck.add(o, f"{fld}.segments", "needs at least 2 segments", key="segments")
-    else:
-        for i, s in enumerate(o["segments"]):
-            if ck.mapping(s, f"{fld}.segments[{i}]", ("name", "needs")):
-                segments.append((ck.text(s, "name", f"{fld}.segments[{i}]"), ck.text(s, "needs", f"{fld}.segments[{i}]")))
+    segments = _pairs(o, "segments", ("name", "needs"), fld, ck, "needs at least 2 segments")
     phases: dict[str, str] = {}
     if o.get("phases") is not None and ck.mapping(o["phases"], f"{fld}.phases", ("v1",), ("v2", "v3")):
         phases = {k: ck.text(o["phases"], k, f"{fld}.phases") for k in ("v1", "v2", "v3") if k in o["phases"]}
@@ -646,14 +653,8 @@ def _outline(o: Any, fld: str, ck: _Checker, category: str = "") -> Outline | No
     decision: dict[str, str] = {}
     if o.get("decision") is not None and ck.mapping(o["decision"], f"{fld}.decision", DECISION_KEYS):
         decision = {k: ck.text(o["decision"], k, f"{fld}.decision") for k in DECISION_KEYS}
-    hypotheses: list[tuple[str, str]] = []
-    if o.get("hypotheses") is not None:
-        if not isinstance(o["hypotheses"], list) or len(o["hypotheses"]) < 2:
-            ck.add(o, f"{fld}.hypotheses", "needs at least 2 hypotheses, each a cause and how to check it", key="hypotheses")
-        else:
-            for i, h in enumerate(o["hypotheses"]):
-                if ck.mapping(h, f"{fld}.hypotheses[{i}]", ("cause", "check")):
-                    hypotheses.append((ck.text(h, "cause", f"{fld}.hypotheses[{i}]"), ck.text(h, "check", f"{fld}.hypotheses[{i}]")))
+    hypotheses = _pairs(o, "hypotheses", ("cause", "check"), fld, ck,
+                        "needs at least 2 hypotheses, each a cause and how to check it") if o.get("hypotheses") is not None else []
     options = ck.texts(o, "options", fld)
     if o.get("options") is not None and len(options) < 2:
         ck.add(o, f"{fld}.options", "needs at least 2 options to choose between", key="options")

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
-
-from bot.content import FAMILY_OUTLINE, Library, Outline, Prompt
+from bot.content import FAMILY_OUTLINE, Library, Outline, Problem, Prompt
 
 # Phrases the first library leaned on in most answers; checked by name in every pack.
 TEMPLATE_PHRASES = ("HMAC", "Idempotency-Key", "429", "2 quarters")
@@ -26,12 +24,8 @@ _GUARD = re.compile(r"\bguardrail\b", re.I)
 _BASELINE = re.compile(r"\bbaseline\b|\bfrom (about |an assumed |the assumed )?[$€£]?\d", re.I)
 
 
-@dataclass(frozen=True)
-class Finding:
-    file: str
-    line: int
-    field: str
-    message: str
+class Finding(Problem):
+    """A lint warning: printed like a loader problem, marked as a warning."""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: warning: {self.field}: {self.message}"
