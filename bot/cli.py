@@ -72,6 +72,15 @@ def cmd_content(args) -> int:
         from bot.content_stats import report
         print(report(lib))
         return 0
+    from bot.content_lint import lint
+    findings = lint(lib)
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    if findings:
+        print(f"{len(findings)} warning{'s' if len(findings) != 1 else ''} (the pack loads; --strict fails on them).",
+              file=sys.stderr)
+        if args.strict:
+            return 1
     print(f"OK: {len(lib.prompts)} prompts, {len(lib.drills)} drills, {len(lib.rubric.dimensions)} rubric dimensions, "
           f"{len(lib.rubric.reference_answers)} reference answers.")
     return 0
@@ -250,6 +259,8 @@ def parser() -> argparse.ArgumentParser:
     for name in ("check", "stats"):
         x = cts.add_parser(name)
         x.add_argument("dirs", nargs="*", help="extra pack folders to include")
+        if name == "check":
+            x.add_argument("--strict", action="store_true", help="fail on lint warnings too")
     ct.set_defaults(fn=cmd_content)
 
     co = sub.add_parser("coach", help="show how the coach reads an answer to a case")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,74 @@ from typing import Any
 import yaml
 
 MAX_FILE_BYTES = 2_000_000
-CATEGORIES = ("improve", "design", "prioritize")
+# The families of questions a platform PM faces (a case's `category`). The first three are
+# product sense and the default daily mix; a team widens it with `set families`.
+CATEGORIES = ("improve", "design", "prioritize", "diagnose", "metrics", "strategy", "launch", "platform", "critique")
+FAMILIES = CATEGORIES
+DEFAULT_FAMILIES = ("improve", "design", "prioritize")
 CATEGORY_NAMES = {
     "improve": "Improve an existing feature",
     "design": "Design a new product",
     "prioritize": "Prioritize a roadmap trade-off",
+    "diagnose": "Diagnose a metric that moved",
+    "metrics": "Define success for a product",
+    "strategy": "Choose where to play and how to win",
+    "launch": "Take a product to market",
+    "platform": "Own a technical platform trade-off",
+    "critique": "Critique a product and improve it",
+}
+# What Scope, Segment, Solve and Score mean for each family: shown with every step of a
+# drill, so the same four steps fit a diagnosis as well as a design.
+FAMILY_STEPS: dict[str, dict[str, str]] = {
+    "improve": {"scope": "who struggles with what today, and the goal with a number",
+                "segment": "the users whose pain differs, and the one you start with",
+                "solve": "a first version and what follows, with the trade-offs",
+                "score": "a baseline, a target with a date, a guardrail; then your recommendation"},
+    "design": {"scope": "the job to be done, the environment, the business goal",
+               "segment": "who buys, who builds, who uses — and who comes first",
+               "solve": "the smallest product that does the job, then how it grows; an API where it is the product",
+               "score": "a baseline, a target with a date, a guardrail; then your recommendation"},
+    "prioritize": {"scope": "the options, the constraint (people, time, money) and the goal",
+                   "segment": "whom each option serves and what it is worth to them",
+                   "solve": "one choice, what you give up and why, what would change your mind",
+                   "score": "how you will know the choice was right: baseline, target with a date, guardrail"},
+    "diagnose": {"scope": "is the move real: definition, instrumentation, timing, seasonality",
+                 "segment": "slice it (country, carrier, channel, SDK version, customer) until the cause shows",
+                 "solve": "hypotheses ranked, the check for each, the fix and who owns it",
+                 "score": "recovery target with a date, a guardrail, and how you stop it recurring"},
+    "metrics": {"scope": "what the product is for and for whom",
+                "segment": "whose success: developers, their end users, the business",
+                "solve": "a north-star metric, its input metrics and why this one",
+                "score": "guardrails, how the metric could be gamed, a target with a date"},
+    "strategy": {"scope": "the market, our position and the question really asked",
+                 "segment": "which customers and segments are worth winning",
+                 "solve": "the options (build, buy, partner, enter, wait), one choice and what it gives up",
+                 "score": "the bet's milestones: baseline, target with a date, the signal to stop"},
+    "launch": {"scope": "what launches, to whom, and what 'launched' means",
+               "segment": "who adopts first, and what each audience must hear",
+               "solve": "stages from beta to general availability, pricing, docs, enablement",
+               "score": "adoption against a baseline, a target with a date, a guardrail on quality"},
+    "platform": {"scope": "the technical decision and who lives with it",
+                 "segment": "the integrators it affects and how differently",
+                 "solve": "the options, one choice, its cost and migration path",
+                 "score": "a target with a date, a guardrail, and what would change the decision"},
+    "critique": {"scope": "the product, whom it is for and the job it does",
+                 "segment": "the users you judge it for",
+                 "solve": "what works, what does not and why; the changes you would make first",
+                 "score": "how you would know the changes helped: baseline, target with a date, guardrail"},
+}
+# Outline sections a family's model answer must have (the loader refuses the case without
+# them) and ones the lint expects (reported by `content check`, so old packs keep loading).
+FAMILY_OUTLINE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "improve": (("phases",), ()),
+    "design": (("phases",), ()),
+    "prioritize": ((), ("decision",)),
+    "diagnose": (("hypotheses",), ()),
+    "metrics": (("north_star",), ()),
+    "strategy": (("options", "decision"), ()),
+    "launch": (("phases",), ()),
+    "platform": (("options", "decision"), ()),
+    "critique": (("observations", "phases"), ()),
 }
 AREAS = (
     "messaging", "voice", "video", "verification", "customer-data", "contact-center", "fraud-trust",
@@ -36,7 +99,7 @@ PERSONA_ROLES = (
 INTERVIEWER_ROLES = ("developer", "ciso", "business-owner", "compliance-officer", "support-lead", "cto")
 DIMENSIONS = ("problem_definition", "user_empathy", "solution_design", "business_impact", "communication")
 STEPS = ("scope", "segment", "solve", "score")
-SKILLS = ("scope", "personas", "endpoint", "kpis", "tradeoff", "yield")
+SKILLS = ("scope", "personas", "endpoint", "kpis", "tradeoff", "yield", "estimate")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,118}$")
 
 
@@ -61,6 +124,14 @@ REGULATIONS: dict[str, str] = {
     "CCPA": "California consumer privacy: right to know, delete and opt out of the sale or sharing of personal data",
     "Kari's Law and RAY BAUM'S Act": "US emergency calling: direct 911 dialling and a dispatchable location with each call",
     "WhatsApp Business Policy": "Meta's rules: opt-in, pre-approved templates outside the 24-hour customer-service window",
+    "MiFID II": "EU investment-services rules: record calls and messages about client orders and dealing, keep them at least five years",
+    "DORA": "EU Digital Operational Resilience Act: financial firms manage ICT-provider risk: audit rights, exit plans, a register",
+    "FedRAMP": "US government authorisation of cloud services for federal agencies against NIST SP 800-53 security controls",
+    "KYC/AML": "anti-money-laundering rules: a regulated firm verifies a customer's identity (due diligence) before opening an account",
+    "3-D Secure": "EMV card-scheme protocol in which the card issuer authenticates the cardholder during an online card payment",
+    "WebAuthn": "W3C/FIDO standard behind passkeys: public-key credentials bound to the site's domain, phishing-resistant",
+    "COPPA": "US children's privacy law: verifiable parental (or school) consent before collecting data from children under 13",
+    "FERPA": "US law protecting students' education records; a vendor handles them only under the school's direct control",
 }
 
 @dataclass(frozen=True)
@@ -129,14 +200,32 @@ class Persona:
 
 
 @dataclass(frozen=True)
+class Kpi:
+    """A Score line: the metric, its target (with a date), and optionally where it starts
+    (or how to measure that) and whether it is a guardrail that must not get worse."""
+
+    metric: str
+    target: str
+    baseline: str = ""
+    guardrail: bool = False
+
+
+@dataclass(frozen=True)
 class Outline:
     scope: tuple[str, ...]
     segments: tuple[tuple[str, str], ...]
     phases: dict[str, str]
     api: dict[str, Any]
     tradeoffs: tuple[str, ...]
-    kpis: tuple[tuple[str, str], ...]
+    kpis: tuple[Kpi, ...]
     pitfalls: tuple[str, ...]
+    decision: dict[str, str] = field(default_factory=dict)  # choice, gives_up, why, would_change
+    recommendation: str = ""  # the closing recommendation and the first step
+    hypotheses: tuple[tuple[str, str], ...] = ()  # (cause, how to check it): diagnose
+    options: tuple[str, ...] = ()  # strategy, platform
+    north_star: str = ""  # metrics
+    observations: tuple[str, ...] = ()  # critique: what works and what does not
+    lines: dict[str, int] = field(default_factory=dict)  # outline section -> line, for lint findings
 
 
 @dataclass(frozen=True)
@@ -155,6 +244,7 @@ class Prompt:
     interviewer_role: str | None = None
     skills: tuple[str, ...] = ()
     source: str = ""
+    line: int = 0
     compliance: tuple[str, ...] = ()  # names from REGULATIONS that apply to this case (the coach nudges with them)
 
 
@@ -458,7 +548,9 @@ def _frameworks(doc: Any, ck: _Checker) -> Frameworks | None:
 
 _PROMPT_KEYS = ("id", "title", "category", "area", "difficulty", "time_box_minutes", "text", "personas", "hints", "outline")
 _PROMPT_OPTIONAL = ("enterprise", "interviewer_role", "skills", "compliance")
-_OUTLINE_KEYS = ("scope", "segments", "phases", "api", "tradeoffs", "kpis", "pitfalls")
+_OUTLINE_KEYS = ("scope", "segments", "tradeoffs", "kpis", "pitfalls")
+_OUTLINE_OPTIONAL = ("phases", "api", "decision", "recommendation", "hypotheses", "options", "north_star", "observations")
+DECISION_KEYS = ("choice", "gives_up", "why", "would_change")
 
 
 def _prompt(p: Any, fld: str, ck: _Checker, seen: dict[str, str]) -> Prompt | None:
@@ -480,7 +572,8 @@ def _prompt(p: Any, fld: str, ck: _Checker, seen: dict[str, str]) -> Prompt | No
     hints: dict[str, tuple[str, ...]] = {}
     if ck.mapping(p.get("hints"), f"{fld}.hints", STEPS):
         hints = {s: ck.texts(p["hints"], s, f"{fld}.hints", 1) for s in STEPS}
-    outline = _outline(p.get("outline"), f"{fld}.outline", ck)
+    category = ck.choice(p, "category", fld, CATEGORIES)
+    outline = _outline(p.get("outline"), f"{fld}.outline", ck, category)
     skills = ck.texts(p, "skills", fld)
     for s in skills:
         if s not in DIMENSIONS:
@@ -489,10 +582,10 @@ def _prompt(p: Any, fld: str, ck: _Checker, seen: dict[str, str]) -> Prompt | No
     if not isinstance(enterprise, bool):
         ck.add(p, f"{fld}.enterprise", "should be true or false", key="enterprise")
     prompt = Prompt(
-        id=pid, title=ck.text(p, "title", fld, max_len=80), category=ck.choice(p, "category", fld, CATEGORIES),
+        id=pid, title=ck.text(p, "title", fld, max_len=80), category=category,
         area=ck.choice(p, "area", fld, AREAS), difficulty=ck.choice(p, "difficulty", fld, DIFFICULTIES),
         time_box_minutes=ck.integer(p, "time_box_minutes", fld, 5, 60), text=ck.text(p, "text", fld),
-        personas=tuple(personas), hints=hints, outline=outline or Outline((), (), {}, {}, (), (), ()),
+        personas=tuple(personas), hints=hints, outline=outline or Outline((), (), {}, {}, (), (), ()), line=p.line,
         enterprise=bool(enterprise),
         interviewer_role=ck.choice(p, "interviewer_role", fld, INTERVIEWER_ROLES) or None,
         skills=skills, source=ck.file, compliance=_compliance(p, fld, ck),
@@ -509,21 +602,36 @@ def _compliance(p: LineDict, fld: str, ck: _Checker) -> tuple[str, ...]:
     return names
 
 
-def _outline(o: Any, fld: str, ck: _Checker) -> Outline | None:
-    if not ck.mapping(o, fld, _OUTLINE_KEYS):
+def _pairs(o: LineDict, key: str, names: tuple[str, str], fld: str, ck: _Checker, too_few: str) -> list[tuple[str, str]]:
+    """A list of two-field mappings (segments: name and needs; hypotheses: cause and check), at least two."""
+    if not isinstance(o[key], list) or len(o[key]) < 2:
+        ck.add(o, f"{fld}.{key}", too_few, key=key)
+        return []
+    out = []
+    for i, item in enumerate(o[key]):
+        where = f"{fld}.{key}[{i}]"
+        if ck.mapping(item, where, names):
+            out.append((ck.text(item, names[0], where), ck.text(item, names[1], where)))
+    return out
+
+
+def _outline(o: Any, fld: str, ck: _Checker, category: str = "") -> Outline | None:
+    """The model answer, in the shape of its family: every family has scope, segments,
+    trade-offs, KPIs and pitfalls; `FAMILY_OUTLINE` adds what the family's answer is made of
+    (phases for a design, a decision for a strategy, hypotheses for a diagnosis). An API sketch
+    is optional everywhere: it belongs where the API is part of the answer."""
+    if not ck.mapping(o, fld, _OUTLINE_KEYS, _OUTLINE_OPTIONAL):
         return None
-    segments: list[tuple[str, str]] = []
-    if not isinstance(o["segments"], list) or len(o["segments"]) < 2:
-        ck.add(o, f"{fld}.segments", "needs at least 2 segments", key="segments")
-    else:
-        for i, s in enumerate(o["segments"]):
-            if ck.mapping(s, f"{fld}.segments[{i}]", ("name", "needs")):
-                segments.append((ck.text(s, "name", f"{fld}.segments[{i}]"), ck.text(s, "needs", f"{fld}.segments[{i}]")))
+    for key in FAMILY_OUTLINE.get(category, ((), ()))[0]:
+        if key not in o or o[key] in (None, "", []):
+            ck.add(o, f"{fld}.{key}", f"is missing: a {category} outline needs {', '.join(FAMILY_OUTLINE[category][0])}")
+    segments = _pairs(o, "segments", ("name", "needs"), fld, ck, "needs at least 2 segments")
     phases: dict[str, str] = {}
-    if ck.mapping(o["phases"], f"{fld}.phases", ("v1", "v2", "v3")):
-        phases = {k: ck.text(o["phases"], k, f"{fld}.phases") for k in ("v1", "v2", "v3")}
+    if o.get("phases") is not None and ck.mapping(o["phases"], f"{fld}.phases", ("v1",), ("v2", "v3")):
+        phases = {k: ck.text(o["phases"], k, f"{fld}.phases") for k in ("v1", "v2", "v3") if k in o["phases"]}
     api: dict[str, Any] = {}
-    if ck.mapping(o["api"], f"{fld}.api", ("method", "endpoint", "parameters", "response", "status_codes"), ("notes",)):
+    if o.get("api") is not None and ck.mapping(
+            o["api"], f"{fld}.api", ("method", "endpoint", "parameters", "response", "status_codes"), ("notes",)):
         a = o["api"]
         api = {"method": ck.choice(a, "method", f"{fld}.api", ("GET", "POST", "PUT", "PATCH", "DELETE")),
                "endpoint": ck.text(a, "endpoint", f"{fld}.api"),
@@ -531,15 +639,30 @@ def _outline(o: Any, fld: str, ck: _Checker) -> Outline | None:
                "response": ck.texts(a, "response", f"{fld}.api", 1),
                "status_codes": ck.texts(a, "status_codes", f"{fld}.api", 1),
                "notes": ck.text(a, "notes", f"{fld}.api")}
-    kpis: list[tuple[str, str]] = []
+    kpis: list[Kpi] = []
     if not isinstance(o["kpis"], list) or len(o["kpis"]) < 2:
         ck.add(o, f"{fld}.kpis", "needs at least 2 KPIs with targets", key="kpis")
     else:
         for i, k in enumerate(o["kpis"]):
-            if ck.mapping(k, f"{fld}.kpis[{i}]", ("metric", "target")):
-                kpis.append((ck.text(k, "metric", f"{fld}.kpis[{i}]"), str(k["target"]).strip()))
+            kf = f"{fld}.kpis[{i}]"
+            if ck.mapping(k, kf, ("metric", "target"), ("baseline", "guardrail")):
+                guard = k.get("guardrail", False)
+                if not isinstance(guard, bool):
+                    ck.add(k, f"{kf}.guardrail", "should be true or false", key="guardrail")
+                kpis.append(Kpi(ck.text(k, "metric", kf), str(k["target"]).strip(), ck.text(k, "baseline", kf), guard is True))
+    decision: dict[str, str] = {}
+    if o.get("decision") is not None and ck.mapping(o["decision"], f"{fld}.decision", DECISION_KEYS):
+        decision = {k: ck.text(o["decision"], k, f"{fld}.decision") for k in DECISION_KEYS}
+    hypotheses = _pairs(o, "hypotheses", ("cause", "check"), fld, ck,
+                        "needs at least 2 hypotheses, each a cause and how to check it") if o.get("hypotheses") is not None else []
+    options = ck.texts(o, "options", fld)
+    if o.get("options") is not None and len(options) < 2:
+        ck.add(o, f"{fld}.options", "needs at least 2 options to choose between", key="options")
     return Outline(ck.texts(o, "scope", fld, 1), tuple(segments), phases, api,
-                   ck.texts(o, "tradeoffs", fld, 1), tuple(kpis), ck.texts(o, "pitfalls", fld, 1))
+                   ck.texts(o, "tradeoffs", fld, 1), tuple(kpis), ck.texts(o, "pitfalls", fld, 1),
+                   decision=decision, recommendation=ck.text(o, "recommendation", fld),
+                   hypotheses=tuple(hypotheses), options=options, north_star=ck.text(o, "north_star", fld),
+                   observations=ck.texts(o, "observations", fld), lines=dict(o.key_lines, outline=o.line))
 
 
 def _drill(d: Any, fld: str, ck: _Checker, seen: dict[str, str]) -> SkillDrill | None:

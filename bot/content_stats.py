@@ -39,10 +39,22 @@ def _table(title: str, counts: Counter, order) -> list[str]:
     return lines
 
 
+def _spread(prompts: tuple[Prompt, ...]) -> list[str]:
+    """Family × area: each family should reach every area, so a team that picks one family
+    still practises across the product."""
+    cells = Counter((p.category, p.area) for p in prompts)
+    families = [c for c in CATEGORIES if any(f == c for f, _ in cells)]
+    lines = ["Families by area (" + ", ".join(f[:4] for f in families) + ")"]
+    for area in AREAS:
+        lines.append(f"  {area:<22} " + " ".join(f"{cells.get((f, area), 0):>4}" for f in families))
+    return lines
+
+
 def report(lib: Library) -> str:
     prompts = lib.prompts
     lines = [f"{len(prompts)} prompts, {len(lib.drills)} drills, {len(lib.rubric.reference_answers)} reference answers", ""]
-    lines += _table("By category", Counter(p.category for p in prompts), CATEGORIES)
+    lines += _table("By family", Counter(p.category for p in prompts), CATEGORIES)
+    lines += _spread(prompts)
     lines += _table("By area", Counter(p.area for p in prompts), AREAS)
     lines += _table("By difficulty", Counter(p.difficulty for p in prompts), DIFFICULTIES)
     roles = Counter(per.role for p in prompts for per in p.personas)

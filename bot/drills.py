@@ -19,7 +19,7 @@ from typing import TypeVar
 from sqlmodel import select
 
 from bot import answers, coach, outbox, progress, rounds, streaks
-from bot.content import CATEGORIES, SKILLS, STEPS, Prompt, SkillDrill
+from bot.content import CATEGORIES, FAMILY_STEPS, SKILLS, STEPS, Prompt, SkillDrill
 from bot.context import Ctx, UserError
 from bot.inbound import parse_id
 from bot.messages import Button, Field, Form, Message, Reply, Section
@@ -75,7 +75,7 @@ def _spread(member: Member, items: list[T]) -> T:
 
 
 def start(ctx: Ctx, team: Team, member: Member, args: tuple[str, ...]) -> Reply:
-    """`drill`, `drill <category>`, `drill skill [scope|personas|endpoint|kpis|tradeoff|yield]`."""
+    """`drill`, `drill <family>` (any of the nine), `drill skill [scope|personas|…|estimate]`."""
     arg = args[0].lower() if args else ""
     if arg in ("stop", "abandon", "quit"):
         return stop(ctx, team, member)
@@ -90,7 +90,7 @@ def start(ctx: Ctx, team: Team, member: Member, args: tuple[str, ...]) -> Reply:
         skill = args[1].lower() if arg == "skill" and len(args) > 1 else (arg if arg in SKILLS else "")
         return _start_skill(ctx, team, member, skill, note)
     if arg and arg not in CATEGORIES:
-        raise UserError(f"'{arg}' is not a drill kind — use one of {', '.join(CATEGORIES)}, "
+        raise UserError(f"'{arg}' is not a drill kind — use a family ({', '.join(CATEGORIES)}), "
                         f"or 'skill' with one of {', '.join(SKILLS)}.")
     done = _drilled(ctx, team, member)
     prompt, why = None, ""
@@ -236,7 +236,9 @@ def _mmss(seconds: int) -> str:
 def _step_message(ctx: Ctx, drill: Drill, prompt: Prompt) -> Message:
     step = rounds.step_message(prompt, STEPS[drill.step], ctx)
     guiding = "\n".join(f"• {g}" for g in ctx.library.frameworks.step(STEPS[drill.step]).guiding)
-    return Message(step.title, step.text, sections=step.sections + (Section("Guiding questions", guiding),),
+    meaning = FAMILY_STEPS.get(prompt.category, {}).get(STEPS[drill.step])
+    family = (Section(f"{STEPS[drill.step].capitalize()} in a {prompt.category} case", meaning),) if meaning else ()
+    return Message(step.title, step.text, sections=step.sections + family + (Section("Guiding questions", guiding),),
                    buttons=(Button(f"Answer {STEPS[drill.step].capitalize()}", "drill_step", str(drill.id), "primary"),
                             Button("Stop", "drill_stop", str(drill.id))))
 

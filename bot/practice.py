@@ -88,7 +88,7 @@ ADMIN_HELP = [
     ("pause | resume", "stop or restart daily prompts"),
     ("skip YYYY-MM-DD", "no practice that day (streaks won't break)"),
     ("unskip YYYY-MM-DD", "undo a skip: practice that day after all"),
-    ("set <name> <value>", "reveal, pass-bar, answer-window, vote-window, reminder-at, grace, min-votes, reviewers, retention-days"),
+    ("set <name> <value>", "reveal, pass-bar, answer-window, vote-window, reminder-at, grace, min-votes, reviewers, retention-days; set families <family> … (or default)"),
     ("status", "settings, next steps, delivery problems and recent admin actions"),
 ]
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import delete, func, select
 
 from bot import calibration, outbox, results, reviewers, streaks
-from bot.content import CATEGORIES, CATEGORY_NAMES, STEPS, Prompt
+from bot.content import CATEGORY_NAMES, DEFAULT_FAMILIES, STEPS, Prompt
 from bot.context import Ctx, UserError
 from bot.localtime import as_utc, local_date, local_wall_to_utc, parse_hhmm
 from bot.members import public_name
@@ -37,7 +37,8 @@ def _pack_of(p: Prompt) -> str:
 
 
 def pick_prompt(ctx: Ctx, team: Team, category: str | None = None, exclude: set[str] | None = None) -> Prompt:
-    """No repeat until the packs are used up; rotate categories; spread teams over the library."""
+    """No repeat until the packs are used up; rotate the team's families (`set families`, the
+    product-sense three by default); spread teams over the library."""
     return _choose(team, available_prompts(ctx, team), _history(ctx, team), category, exclude)
 
 
@@ -53,15 +54,19 @@ def _choose(team: Team, prompts: list[Prompt], history: list[str], category: str
     by_id = {p.id: p for p in prompts}
     if category:
         pool = [p for p in prompts if p.category == category]
+        if not pool:
+            raise UserError(f"This team's packs have no {category} cases yet — try another family.")
     else:
-        recent = [by_id[pid].category for pid in history[-len(CATEGORIES) + 1:] if pid in by_id] if history else []
+        families = tuple(team.families or DEFAULT_FAMILIES)
+        recent = [by_id[pid].category for pid in history[-len(families) + 1:] if pid in by_id] if history and len(families) > 1 else []
         cat_uses = Counter(by_id[pid].category for pid in history if pid in by_id)
-        order = sorted(CATEGORIES, key=lambda c: (c in recent, cat_uses[c], CATEGORIES.index(c)))
+        order = sorted(families, key=lambda c: (c in recent, cat_uses[c], families.index(c)))
         pool = []
         for c in order:
             pool = [p for p in prompts if p.category == c]
             if pool:
                 break
+        pool = pool or prompts  # the chosen families have no cases in these packs: never skip a day
     pool = [p for p in pool if p.id not in (exclude or set())] or pool
     least = min(uses[p.id] for p in pool)
     pool = [p for p in pool if uses[p.id] == least]
@@ -376,18 +381,34 @@ def results_message(ctx: Ctx, team: Team, rnd: Round, prompt: Prompt | None, res
 
 
 def outline_text(prompt: Prompt) -> str:
+    """The model answer as text, in the order its family answers: only the sections it has."""
     o = prompt.outline
     api = o.api
-    parts = [
-        "Scope: " + " ".join(o.scope),
-        "Segments: " + "; ".join(f"{n} — {needs}" for n, needs in o.segments),
-        "Phases: " + " ".join(f"{k.upper()}: {v}" for k, v in o.phases.items()),
-    ]
+    parts = ["Scope: " + " ".join(o.scope),
+             "Segments: " + "; ".join(f"{n} — {needs}" for n, needs in o.segments)]
+    if o.observations:
+        parts.append("What works and what doesn't: " + " ".join(o.observations))
+    if o.hypotheses:
+        parts.append("Hypotheses: " + "; ".join(f"{cause} (check: {check})" for cause, check in o.hypotheses))
+    if o.north_star:
+        parts.append(f"North star: {o.north_star}")
+    if o.options:
+        parts.append("Options: " + "; ".join(o.options))
+    if o.decision:
+        d = o.decision
+        parts.append(f"Decision: {d['choice']} Gives up: {d['gives_up']} Why: {d['why']} "
+                     f"Would change it: {d['would_change']}")
+    if o.phases:
+        parts.append("Phases: " + " ".join(f"{k.upper()}: {v}" for k, v in o.phases.items()))
     if api:
         parts.append(f"API: {api['method']} {api['endpoint']} ({', '.join(api['parameters'])}) → "
                      f"{', '.join(api['response'])}; {', '.join(api['status_codes'])}"
                      + (f". {api['notes']}" if api.get("notes") else ""))
     parts.append("Trade-offs: " + " ".join(o.tradeoffs))
-    parts.append("KPIs: " + "; ".join(f"{m}: {t}" for m, t in o.kpis))
+    parts.append("KPIs: " + "; ".join(
+        f"{k.metric}: {k.target}" + (f" (baseline: {k.baseline})" if k.baseline else "")
+        + (" [guardrail]" if k.guardrail else "") for k in o.kpis))
     parts.append("Pitfalls: " + " ".join(o.pitfalls))
+    if o.recommendation:
+        parts.append(f"Recommendation: {o.recommendation}")
     return "\n".join(parts)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from bot.content import CATEGORIES, DEFAULT_FAMILIES
 from bot.context import Ctx, UserError
 from bot.events import Who
 from bot.messages import channel_ref
@@ -162,6 +163,26 @@ SETTINGS: dict[str, Setting] = {
 }
 
 
+def set_families(ctx: Ctx, team: Team, actor: str, names: tuple[str, ...]) -> str:
+    """`set families improve diagnose …`: the kinds of case the daily prompt rotates through.
+    `default` goes back to the product-sense mix. Every name is checked before anything
+    changes, so a typo never leaves the team with half a mix."""
+    words = tuple(w.strip().lower() for raw in names for w in raw.split(",") if w.strip())
+    if not words:
+        raise UserError(f"Usage: set families <family> … — any of {', '.join(CATEGORIES)}, or default.")
+    if words == ("default",):
+        team.families = []
+        audit(ctx, team, actor, "set", "families=default")
+        return f"families is back to the default mix: {', '.join(DEFAULT_FAMILIES)}."
+    unknown = [w for w in words if w not in CATEGORIES]
+    if unknown:
+        raise UserError(f"'{unknown[0]}' is not a family — use any of {', '.join(CATEGORIES)}, or default.")
+    chosen = [c for c in CATEGORIES if c in words]  # library order, no repeats
+    team.families = chosen
+    audit(ctx, team, actor, "set", f"families={','.join(chosen)}")
+    return f"families is now {', '.join(chosen)}: the daily case rotates through them."
+
+
 def _bounded(name: str, setting: Setting, raw: str) -> object:
     """The value of `set <name> <raw>`, or a UserError that names the range."""
     if isinstance(setting.kind, tuple):
@@ -182,9 +203,12 @@ def _bounded(name: str, setting: Setting, raw: str) -> object:
 
 
 def set_option(ctx: Ctx, team: Team, actor: str, args: tuple[str, ...]) -> str:
-    """`set <name> <value>` for the timeline and scoring settings, each within its range."""
+    """`set <name> <value>` for the timeline and scoring settings, each within its range;
+    `set families …` for the daily mix."""
+    if args and args[0] == "families":
+        return set_families(ctx, team, actor, args[1:])
     if len(args) != 2 or args[0] not in SETTINGS:
-        raise UserError("Usage: set <name> <value>, where name is one of " + ", ".join(SETTINGS) + ".")
+        raise UserError("Usage: set <name> <value>, where name is one of " + ", ".join(SETTINGS) + ", families.")
     name, raw = args
     setting = SETTINGS[name]
     setattr(team, setting.attr, _bounded(name, setting, raw))
@@ -201,6 +225,7 @@ def describe(team: Team) -> str:
     return (f"Prompts: {where} at {team.practice_time} {team.timezone} on {team.weekdays.replace(',', ', ')} ({state}).\n"
             f"Answers close {team.answer_minutes // 60}h{team.answer_minutes % 60:02d} after the prompt, votes "
             f"{team.vote_minutes // 60}h{team.vote_minutes % 60:02d} after; reveal: {team.reveal}; pass bar {team.pass_bar:.2f}.\n"
+            f"Families: {', '.join(team.families or DEFAULT_FAMILIES)}{'' if team.families else ' (default)'}.\n"
             f"Skip dates: {skips}.")
 
 

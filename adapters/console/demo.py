@@ -50,10 +50,11 @@ def compose(prompt: Prompt, quality: str) -> dict[str, str]:
     o = prompt.outline
     seg = [f"{n}: {needs}" for n, needs in o.segments]
     api = o.api
-    api_line = f"API: {api['method']} {api['endpoint']} with {', '.join(api['parameters'][:3])}; returns " \
-               f"{', '.join(api['response'][:3])}; {', '.join(api['status_codes'][:3])}."
-    phases = f"V1 (MVP): {o.phases['v1']} V2 (scale): {o.phases['v2']} V3 (enterprise): {o.phases['v3']}"
-    kpis = "; ".join(f"{m} — {t}" for m, t in o.kpis)
+    api_line = (f"API: {api['method']} {api['endpoint']} with {', '.join(api['parameters'][:3])}; returns "
+                f"{', '.join(api['response'][:3])}; {', '.join(api['status_codes'][:3])}.") if api else ""
+    first = o.phases.get("v1") or o.decision.get("choice") or (o.options[0] if o.options else o.tradeoffs[0])
+    phases = " ".join(f"{k.upper()}: {v}" for k, v in o.phases.items()) or first
+    kpis = "; ".join(f"{k.metric} — {k.target}" for k in o.kpis)
     if quality == "strong":
         return {"scope": "I'll assume the following and focus on the goal. " + " ".join(o.scope),
                 "segment": "Two personas with different needs. " + " ".join(seg[:3]),
@@ -63,12 +64,12 @@ def compose(prompt: Prompt, quality: str) -> dict[str, str]:
         return {"scope": "I'll focus on developers first; the goal is to reduce the friction this case describes. "
                          + o.scope[0],
                 "segment": "Developers integrating the API. " + seg[0],
-                "solve": f"V1: {o.phases['v1']} {api_line}",
+                "solve": f"V1: {first} {api_line}",
                 "score": "Success means better reliability and happier developers."}
     if quality == "partial":
         return {"scope": "I assume the goal is to " + prompt.title.lower() + ". " + " ".join(o.scope[:2]),
                 "segment": "Personas: " + " ".join(seg[:2])}
-    return {"free_text": f"I'd build a dashboard and an alerting feature for this right away. {o.phases['v1']} "
+    return {"free_text": f"I'd build a dashboard and an alerting feature for this right away. {first} "
                          "We could launch it in 2 weeks and it would improve engagement."}
 
 

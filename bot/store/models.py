@@ -28,6 +28,8 @@ class Team(SQLModel, table=True):
     reveal: str = Field(default="deadline", max_length=16)  # "deadline" | "immediate"
     pass_bar: float = 4.3
     packs: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Families of case the daily prompt rotates through; empty means the product-sense default.
+    families: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # The round timeline, minutes after the prompt opens.
     nudge_minutes: list = Field(default_factory=lambda: [30, 90, 180, 270], sa_column=Column(JSON, nullable=False))
     reminder_minutes: int = 360

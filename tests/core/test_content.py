@@ -1,6 +1,7 @@
 """Content packs: the shipped library loads; broken packs name file:line:field for every error."""
 from __future__ import annotations
 
+import copy
 import shutil
 import textwrap
 from pathlib import Path
@@ -10,7 +11,7 @@ import yaml
 
 from bot import content
 from bot.cli import main
-from bot.content import CATEGORIES, ContentError
+from bot.content import CATEGORIES, DEFAULT_FAMILIES, ContentError
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "pack"
 
@@ -119,6 +120,70 @@ def test_content_stats_counts_and_flags_near_duplicates(tmp_path, capsys):
     (root / "prompts" / "b.yaml").write_text(twin)
     assert main(["content", "stats", str(root)]) == 0
     out = capsys.readouterr().out
-    assert "By category" in out and "By area" in out and "By persona" in out
+    assert "By family" in out and "Families by area" in out and "By area" in out and "By persona" in out
     assert "custom-sms-delivery-visibility  ~  twin-sms-delivery-visibility" in out or \
            "twin-sms-delivery-visibility  ~  custom-sms-delivery-visibility" in out
+
+
+def lint_pack(tmp_path: Path, body: str) -> list:
+    from bot.content_lint import lint
+    return [f for f in lint(content.load([pack(tmp_path, body)])) if f.file.startswith("pack/")]
+
+
+def test_lint_names_file_line_for_score_parts_recommendation_and_choice(tmp_path):
+    body = good_prompt_yaml().replace("  category: improve\n", "  category: prioritize\n")
+    found = lint_pack(tmp_path, body)
+    text = "\n".join(map(str, found))
+    lines = body.splitlines()
+    kpis_line = lines.index("    kpis:") + 1
+    assert f"prompts/bad.yaml:{kpis_line}: warning: custom-sms-delivery-visibility.outline.kpis: the Score lacks " \
+           "a baseline (or how to get one) and a guardrail" in text
+    assert "outline.recommendation: the outline should end with a recommendation and the first step" in text
+    assert "outline.decision: a prioritize outline needs one choice" in text
+
+
+def test_lint_is_quiet_on_a_complete_answer(tmp_path):
+    body = good_prompt_yaml().replace(
+        "      target: down 30% in 6 months\n",
+        "      target: down 30% in 6 months\n      baseline: about 400 a month today\n"
+        "    - metric: Delivery rate\n      target: no drop while the webhook ships\n      guardrail: true\n"
+        "    recommendation: Ship reason codes first; first step, map the top ten carrier errors this week.\n")
+    assert lint_pack(tmp_path, body) == []
+
+
+def test_lint_reports_a_phrase_used_in_over_a_quarter_of_a_packs_outlines_with_its_share(tmp_path):
+    doc = yaml.safe_load(good_prompt_yaml())
+    cases = []
+    for i in range(8):
+        c = copy.deepcopy(doc["prompts"][0])
+        c["id"] = f"case-{i}"
+        if i >= 3:  # 3 of 8 keep the template phrase "2 quarters" (37%); none keep HMAC
+            c["outline"]["kpis"][0]["target"] = f"under {i} minutes by the end of Q{i % 4 + 1}"
+        c["outline"]["api"]["notes"] = "Webhooks are signed."
+        cases.append(c)
+    found = [f for f in lint_pack(tmp_path, yaml.safe_dump({"prompts": cases}, sort_keys=False)) if "phrase" in f.field]
+    assert len(found) == 1 and "'2 quarters'" in found[0].field, found
+    assert "appears in 3 of 8 outlines (38%)" in found[0].message and found[0].line > 0
+
+
+def test_content_check_prints_warnings_and_fails_only_when_strict(tmp_path, capsys):
+    root = pack(tmp_path, good_prompt_yaml())
+    assert main(["content", "check", str(root)]) == 0
+    err = capsys.readouterr().err
+    assert "prompts/bad.yaml:" in err and "warning:" in err and "--strict" in err
+    assert main(["content", "check", "--strict", str(root)]) == 1
+
+
+def test_readme_shows_a_complete_shipped_case_of_each_new_family():
+    """content/README.md's examples are real cases, copied whole, so they cannot drift from the packs."""
+    import re
+    readme = (content.default_dir() / "README.md").read_text()
+    shipped = {c["id"]: c for f in (content.default_dir() / "prompts").glob("*.yaml")
+               for c in yaml.safe_load(f.read_text())["prompts"]}
+    shown = {}
+    for block in re.findall(r"```yaml\n(prompts:\n  - id: .*?)```", readme, re.S):
+        if "..." not in block:
+            case = yaml.safe_load(block)["prompts"][0]
+            assert case == shipped[case["id"]], case["id"]
+            shown[case["category"]] = case["id"]
+    assert set(shown) >= {"diagnose", "metrics", "strategy", "launch", "platform", "critique"}, shown
