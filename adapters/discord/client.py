@@ -171,6 +171,9 @@ class DiscordRuntime:
         self.stopped = threading.Event()
         self.error: BaseException | None = None
         self.executor = ThreadPoolExecutor(4, thread_name_prefix="discord-core")
+        # joins and removals reach the core in the order Discord sent them: on 4 worker threads a
+        # GUILD_CREATE then GUILD_DELETE could otherwise land as remove-then-restore
+        self._membership = asyncio.Lock()
         self.thread_parents: dict[int, int] = {}  # thread id -> parent channel id
         self._not_threads: set[int] = set()
 
@@ -458,13 +461,16 @@ class DiscordRuntime:
         return None
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        await self._call(self.practice.team_removed, translate.PLATFORM, str(guild.id))
+        async with self._membership:
+            await self._call(self.practice.team_removed, translate.PLATFORM, str(guild.id))
 
     async def on_guild_present(self, guild: discord.Guild) -> None:
         """A GUILD_CREATE: sensebot joined the server, or it is back after an outage or a reconnect.
         Either way sensebot is really in it, so a scheduled deletion is cancelled (the core does nothing
         for a team that wasn't removed). An outage (GUILD_DELETE with unavailable) never removes."""
-        if await self._call(self.practice.team_restored, translate.PLATFORM, str(guild.id)):
+        async with self._membership:
+            restored = await self._call(self.practice.team_restored, translate.PLATFORM, str(guild.id))
+        if restored:
             log.info("discord: back in server %s; its scheduled deletion is cancelled", guild.id)
 
     # ---------------------------------------------------------------- outbound
