@@ -9,6 +9,7 @@ make it safe to show.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -21,6 +22,8 @@ from bot.context import Ctx, UserError
 from bot.messages import Button, Field, Form, Message, Reply, Section
 from bot.store.models import Answer, Member, PendingAnswer, Round, Team
 from bot.teams import when
+
+log = logging.getLogger(__name__)
 
 MAX_FIELD_CHARS = 2900  # inside Slack's 3,000-character input limit
 MAX_ANSWER_CHARS = 100_000  # a 100 KB thread reply is kept whole; anything larger is refused
@@ -211,6 +214,10 @@ def feedback_reply(ctx: Ctx, answer: Answer, prompt: Prompt | None, title: str, 
 
 def feedback_message(ctx: Ctx, answer: Answer, prompt: Prompt | None, title: str, text: str,
                      milestone: int | None = None) -> Message:
-    sections = coach.feedback_sections(prompt, {s: getattr(answer, s) for s in STEPS}, answer.free_text, ctx.library)
+    try:
+        sections = coach.feedback_sections(prompt, {s: getattr(answer, s) for s in STEPS}, answer.free_text, ctx.library)
+    except Exception:  # the coach is advice: a fault in it must never cost the member the answer it comments on
+        log.exception("the coach could not read answer %s", answer.id)
+        sections = (Section("Coach", "The coach couldn't read this answer just now — it is saved all the same."),)
     footer = f"🔥 That's a {milestone}-day streak!" if milestone else ""
     return Message(title, text, sections=sections, footer=footer)

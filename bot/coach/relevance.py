@@ -43,7 +43,7 @@ def profile_text(prompt: Prompt) -> str:
     o = prompt.outline
     parts = [prompt.title, prompt.text, *(f"{x.role}: {x.need}" for x in prompt.personas),
              *(h for hs in prompt.hints.values() for h in hs), *o.scope, *(f"{n}: {d}" for n, d in o.segments),
-             *o.phases.values(), *(f"{m}: {t}" for m, t in o.kpis), *o.tradeoffs]
+             *o.phases.values(), *(f"{k.metric}: {k.target}" for k in o.kpis), *o.tradeoffs]
     if o.api:
         parts.append(f"{o.api.get('method', '')} {o.api.get('endpoint', '')} {o.api.get('notes', '')}")
     return "\n".join(parts)

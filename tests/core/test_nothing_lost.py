@@ -226,3 +226,17 @@ def test_item16_reveal_immediate_posts_an_edited_answer_once(teambot):
     assert text.count("Second draft") == 1 and text.count("Final scope") == 1 and text.count("Bo's scope") == 1
     assert any(t.endswith("(edited)") for t in teambot.port.titles())
     assert any(t.startswith("Rate answer #") for t in teambot.port.titles())
+
+
+def test_a_fault_in_the_coach_never_costs_the_answer_it_reads(teambot, monkeypatch):
+    """The coach is advice: if reading an answer fails, the answer is still saved and the member told so."""
+    from bot import coach
+
+    def broken(*_args, **_kwargs):
+        raise TypeError("the coach tripped over an outline it did not expect")
+    monkeypatch.setattr(coach, "feedback_sections", broken)
+    rnd = open_round(teambot)
+    reply = teambot.submit("ada", "answer", GOOD, {"round_id": str(rnd.id)})
+    assert "Answer saved" in reply.plain() and "saved all the same" in reply.plain()
+    [a] = answers(teambot)
+    assert a.scope == GOOD["scope"]

@@ -32,7 +32,7 @@ def outline_form(p: Prompt) -> dict[str, str]:
            f"{', '.join(o.api['response'])}; {', '.join(o.api['status_codes'])}. {o.api.get('notes') or ''}") if o.api else ""
     return {"scope": " ".join(o.scope), "segment": "\n".join(f"{n} — {d}" for n, d in o.segments),
             "solve": " ".join(f"{k.upper()}: {v}" for k, v in o.phases.items()) + api + " Trade-offs: " + " ".join(o.tradeoffs),
-            "score": "\n".join(f"{m}: {t}" for m, t in o.kpis)}
+            "score": "\n".join(f"{k.metric}: {k.target}" for k in o.kpis)}
 
 
 def prose(sections: dict[str, str]) -> str:
