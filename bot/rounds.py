@@ -53,9 +53,7 @@ def _choose(team: Team, prompts: list[Prompt], history: list[str], category: str
     uses = Counter(history)
     by_id = {p.id: p for p in prompts}
     if category:
-        pool = [p for p in prompts if p.category == category]
-        if not pool:
-            raise UserError(f"This team's packs have no {category} cases yet — try another family.")
+        pool = of_family(prompts, category)
     else:
         families = tuple(team.families or DEFAULT_FAMILIES)
         recent = [by_id[pid].category for pid in history[-len(families) + 1:] if pid in by_id] if history and len(families) > 1 else []
@@ -94,13 +92,21 @@ def off_limits(ctx: Ctx, team: Team) -> set[str]:
     return reserved
 
 
+def of_family(prompts: list[Prompt], family: str) -> list[Prompt]:
+    """The cases of one family, or a UserError saying the team's packs have none."""
+    pool = [p for p in prompts if p.category == family]
+    if not pool:
+        raise UserError(f"This team's packs have no {family} cases yet — try another family.")
+    return pool
+
+
 def pick_private(ctx: Ctx, team: Team, done: set[str], category: str | None = None,
                  among: list[Prompt] | None = None) -> Prompt | None:
     """A case for private practice (a drill, a mock pair): never the open round's nor a coming practice
     day's — its model outline would spoil that day — and not one in `done` while others are left."""
     reserved = off_limits(ctx, team)
-    pool = [p for p in (among if among is not None else available_prompts(ctx, team))
-            if not category or p.category == category]
+    pool = among if among is not None else available_prompts(ctx, team)
+    pool = of_family(pool, category) if category else pool
     for avoid in (reserved | done, reserved):
         allowed = [p for p in pool if p.id not in avoid]
         if allowed:

@@ -48,8 +48,13 @@ def _shown(value: object) -> str:
 
 def rows(team: Team) -> list[Row]:
     out = []
-    for name, (attr, kind) in teams.SETTINGS.items():
+    for name, setting in teams.SETTINGS.items():
         label, hint = LABELS.get(name, (name.replace("-", " ").capitalize(), ""))
+        kind = setting.kind
         choices = tuple(kind) if isinstance(kind, tuple) else ()
-        out.append(Row(name, label, hint, _shown(getattr(team, attr, None)), choices, kind in (int, float)))
+        if not choices:  # the range the core accepts, so the page says it before the core refuses
+            hint = f"{hint} ({setting.low:g}–{setting.high:g}{', or 0 for off' if setting.off else ''})"
+        out.append(Row(name, label, hint, _shown(getattr(team, setting.attr, None)), choices, kind in (int, float)))
+    label, hint = LABELS["families"]  # `set families …` has its own rule (teams.set_families)
+    out.append(Row("families", label, hint, _shown(team.families) or "default", (), False))
     return out

@@ -115,7 +115,8 @@ def test_drill_works_for_every_family_and_says_what_the_steps_mean(db, clock, tm
 
 
 def test_drill_of_a_family_the_packs_lack_says_so(db, clock, tmp_path):
-    lib = content.load([write_pack(tmp_path, [case("diagnose")])])
+    # an improve case for the daily prompt, so the diagnose case isn't reserved for the coming days
+    lib = content.load([write_pack(tmp_path, [case("diagnose"), case("improve")])])
     bot = TeamBot(db, clock, lib)
     bot.setup()
     with bot.db.session() as s:

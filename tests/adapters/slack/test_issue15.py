@@ -261,9 +261,11 @@ def test_item9_links_mentions_channels_and_names_render_readably(slack: SlackTea
     with db.session() as s:
         from bot.store.models import Round
         thread = s.get(Round, int(rid)).message_ref
-    slack.reply_in_thread("U1", thread, "See <https://x.test/a|this> and <@U2>, cc <#C9|design>", "Ev0LINK")
+    slack.reply_in_thread("U1", thread, "See <https://x.test/a|this> and <@U2>, cc <#C9|design>: "
+                       "my scope is developers whose users lose sign-ups when codes arrive late.", "Ev0LINK")
     with db.session() as s:
-        assert s.exec(select(Answer.free_text)).one() == "See this (https://x.test/a) and @U2, cc #design"
+        assert s.exec(select(Answer.free_text)).one() == ("See this (https://x.test/a) and @U2, cc #design: "
+                                                          "my scope is developers whose users lose sign-ups when codes arrive late.")
     slack.command("UADMIN", "status")
     assert "Prompts: <#CPRACTICE>" in text_of(fake.calls("response_url")[-1])
     fake.set_user("U3", display_name="*_bold~")

@@ -126,12 +126,12 @@ def test_install_routes_are_404_without_oauth(slack_http: SlackTeam):
 
 def test_a_retried_event_is_recorded_once(slack: SlackTeam, fake, db):
     ts = open_round(slack)
-    assert slack.reply_in_thread("U3", ts, "Scope: developers sending OTP.", "Ev0RETRY").status == 200
-    assert slack.reply_in_thread("U3", ts, "Scope: developers sending OTP.", "Ev0RETRY", retry=1).status == 200
-    assert slack.reply_in_thread("U3", ts, "Scope: developers sending OTP.", "Ev0RETRY", retry=2).status == 200
+    assert slack.reply_in_thread("U3", ts, "Scope: developers sending OTP codes who lose sign-ups when codes arrive late.", "Ev0RETRY").status == 200
+    assert slack.reply_in_thread("U3", ts, "Scope: developers sending OTP codes who lose sign-ups when codes arrive late.", "Ev0RETRY", retry=1).status == 200
+    assert slack.reply_in_thread("U3", ts, "Scope: developers sending OTP codes who lose sign-ups when codes arrive late.", "Ev0RETRY", retry=2).status == 200
     with db.session() as s:
         answer = s.exec(select(Answer)).one()
-        assert answer.free_text == "Scope: developers sending OTP."
+        assert answer.free_text == "Scope: developers sending OTP codes who lose sign-ups when codes arrive late."
         assert s.exec(select(func.count(ProcessedEvent.id))).one() == 1
     assert len(slack.private_replies("U3")) == 1  # feedback shown once
 
@@ -139,9 +139,9 @@ def test_a_retried_event_is_recorded_once(slack: SlackTeam, fake, db):
 def test_a_retried_event_over_http_is_recorded_once(slack_http: SlackTeam, fake, db):
     ts = open_round(slack_http)
     for retry in (0, 1):
-        assert slack_http.reply_in_thread("U3", ts, "Segment: developers and IT leads.", "Ev0HTTP", retry=retry).status == 200
+        assert slack_http.reply_in_thread("U3", ts, "Segment: developers who integrate the API and IT leads who approve vendors and audits.", "Ev0HTTP", retry=retry).status == 200
     with db.session() as s:
-        assert s.exec(select(Answer.free_text)).all() == ["Segment: developers and IT leads."]
+        assert s.exec(select(Answer.free_text)).all() == ["Segment: developers who integrate the API and IT leads who approve vendors and audits."]
 
 
 def test_bot_messages_top_level_chatter_and_edits_are_ignored(slack: SlackTeam, fake, db):

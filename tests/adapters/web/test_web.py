@@ -184,7 +184,7 @@ def test_a_settings_change_through_the_page_is_validated_audited_and_reaches_the
     assert "answer-window is now 420" in _text(resp)
     assert heard == [t1]
     resp = admin.post(f"/t/{t1}/admin/set", data={"csrf": "tok", "name": "pass-bar", "value": "9"}, follow_redirects=True)
-    assert "The pass bar is between 1 and 5" in _text(resp)
+    assert "pass-bar goes from 1 to 5 out of 5" in _text(resp)  # the core's sentence, as in chat
     admin.post(f"/t/{t1}/admin/setup", data={"csrf": "tok", "channel": "pm", "time": "10:30",
                                             "timezone": "America/New_York", "days": "mon-thu"})
     admin.post(f"/t/{t1}/admin/pause", data={"csrf": "tok"})
@@ -204,7 +204,7 @@ def test_every_set_setting_of_the_core_has_a_row_on_the_settings_page(site):
     from bot import teams
     site.a.setup()
     page = _text(site.client("admin", admin=True).get(f"/t/{site.team_id('T1')}/admin"))
-    for name in teams.SETTINGS:
+    for name in (*teams.SETTINGS, "families"):
         assert f'name="name" value="{name}"' in page
 
 
