@@ -131,3 +131,8 @@ RELATIVE = re.compile(r"\b(?:back to|return(?:s|ing)? to|recover\w* to|no (?:wor
                       r"at or below)\b", _I)
 # A Score line written as "metric: target" (a form's KPI list, a model outline's).
 METRIC_LINE = re.compile(r"^\s*[A-Za-z][^:]{2,100}:\s*\S")
+# A diagnosis's Segment: cutting the metric by a dimension until the cause shows.
+SLICING = re.compile(r"\bslic\w*|\bsplit\w*|\bbreak (?:it )?down\b|\bbroken down\b|\bsegment\w*|\bcut\b|\bby\b|\bper\b", _I)
+SLICE = re.compile(r"\b(?:countr(?:y|ies)|carriers?|channels?|sdk versions?|app versions?|versions?|platforms?|regions?|"
+                   r"customers?|accounts?|cohorts?|devices?|os|browsers?|routes?|suppliers?|queues?|plans?|markets?|"
+                   r"connections?|identity providers?|endpoints?|languages?|networks?|time of day|hours?)\b", _I)

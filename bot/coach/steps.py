@@ -101,7 +101,28 @@ def personas(text: str) -> list[str]:
     return found
 
 
+def slices(text: str) -> list[str]:
+    """The distinct dimensions a diagnosis cuts its metric by ("by country and carrier")."""
+    return list(dict.fromkeys(m.group(0).lower().rstrip("s") for m in p.SLICE.finditer(text)))
+
+
+def _read_slices(text: str, prompt: Prompt | None) -> StepReading:
+    """A diagnosis's Segment: the slices that would make the cause show (FAMILY_STEPS), not personas."""
+    found = slices(text) if p.SLICING.search(text) else []
+    roles = personas(text)
+    covered = len(found) >= 2 or len(roles) >= 2
+    r = StepReading("segment", covered, min(1.0, 0.4 * min(len(found), 2) + 0.1 * (len(found) >= 3)
+                                            + 0.1 * bool(roles)) if covered else 0.2 * bool(found), personas=roles)
+    if not covered:
+        r.missing = f"Segment: {FAMILY_STEPS['diagnose']['segment']}." + _hint(prompt, "segment")
+    elif len(found) >= 2:
+        r.strong.append(f"Your Segment slices the metric ({', '.join(found[:4])}) to find where the cause shows.")
+    return r
+
+
 def read_segment(text: str, prompt: Prompt | None) -> StepReading:
+    if prompt is not None and prompt.category == "diagnose":
+        return _read_slices(text, prompt)
     roles = personas(text)
     tension = bool(re.search(r"\bconflict\w*|\bfirst\b|\bpriorit\w*|\btension\b|\bwhereas\b|\bwhile\b|\bbut\b|"
                              r"\bover\b|\binstead\b|\bfavou?r\b", text, re.I))
@@ -243,7 +264,30 @@ def read_score(text: str, prompt: Prompt | None, scope_text: str = "") -> StepRe
             r.tips.append("Score: add a guardrail — the metric that must not get worse (cost, latency, complaints).")
         if not baseline and case_baseline(prompt):
             r.tips.append("Score: the case gives you a starting figure — measure from it (\"from X to Y\").")
+        extra = SCORE_EXTRAS.get(prompt.category if prompt else "")
+        if extra:
+            sign, tip, strong = extra
+            (r.strong if sign.search(text) else r.tips).append(strong if sign.search(text) else tip)
     return r
+
+
+# What a family's Score asks for beyond KPIs with targets, dates and a guardrail (the end of
+# its `FAMILY_STEPS` line): the sign of it, the tip when it's absent, the words when it's there.
+# A tip, never "missing": the four steps are covered without it; it is what makes Score stronger.
+SCORE_EXTRAS: dict[str, tuple[re.Pattern[str], str, str]] = {
+    "diagnose": (re.compile(r"\brecur\w*|\bagain\b|\bprevent\w*|\balerts?\b|\bmonitor\w*|\bpost-?mortem|\bregression test", re.I),
+                 "Score: say how you stop it from recurring — an alert, a test, a change to the release process.",
+                 "Your Score says how you'd stop it from recurring."),
+    "metrics": (re.compile(r"\bgam(?:e|ed|ing)\b|\binflat\w*|\bcheat\w*|\bmanipulat\w*|\bperverse\b", re.I),
+                "Score: say how the metric could be gamed, and what keeps it honest.",
+                "Your Score says how the metric could be gamed and guards against it."),
+    "strategy": (re.compile(r"\bstop\w*|\bkill\b|\bexit\b|\bwalk away\b|\babandon\w*|\bpull (?:back|out)\b|\brevisit\b", re.I),
+                 "Score: name the signal to stop — what result by when would make you drop the bet.",
+                 "Your Score names the milestones and the signal to stop."),
+    "platform": (re.compile(r"\bwould change\b|\bchange (?:the|my|our) (?:decision|mind)\b|\breconsider\w*|\brevisit\w*|\brevers\w*", re.I),
+                 "Score: say what would change the decision — the number that would make you pick another option.",
+                 "Your Score says what would change the decision."),
+}
 
 
 def _join(items: list[str]) -> str:

@@ -286,3 +286,30 @@ def test_a_window_that_defines_a_metric_is_not_a_delivery_date(lib):
 def mistakes_timeline(solve: str, p) -> str | None:
     from bot.coach import mistakes
     return mistakes.timeline(solve, p, solve)
+
+
+def test_a_diagnosis_segments_by_slices_not_personas(lib):
+    """Diagnose's Segment is "slice it (country, carrier, channel, SDK version, customer)": slices cover it."""
+    p = lib.prompt(FAMILY_CASES["diagnose"])
+    r = coach.steps.read_segment("I'd slice the drop by country and carrier, then by channel and SDK version, "
+                                 "to see whether it is everywhere a little or somewhere a lot.", p)
+    assert r.covered and any("slices" in s for s in r.strong), r.missing
+    thin = coach.steps.read_segment("I'd look at it by country.", p)
+    assert not thin.covered and "slice" in thin.missing.lower()
+
+
+def test_score_tips_follow_the_family(lib, data):
+    """Each family's Score asks for something of its own (FAMILY_STEPS): a diagnosis how it won't recur, a
+    metrics answer how the metric could be gamed, a strategy its stop signal, a platform what would change
+    the decision. Missing, it is a tip (never "missing"); present, it is named as strong."""
+    plain_score = "Completion from 70% to 80% within two quarters; cost per verification must not rise."
+    asks = {"diagnose": ("recur", "Alerts on completion by country and carrier stop it from recurring."),
+            "metrics": ("gamed", "Retries could game the metric, so only completed genuine verifications count."),
+            "strategy": ("stop", "Stop signal: no drop in dual-sourcing after two quarters."),
+            "platform": ("change", "We would change the decision if edge costs outgrow revenue.")}
+    for family, (word, extra) in asks.items():
+        p = lib.prompt(FAMILY_CASES[family])
+        bare = coach.steps.read_score(plain_score, p)
+        assert bare.covered and any(word in t for t in bare.tips) and not bare.missing, (family, bare.tips)
+        full = coach.steps.read_score(plain_score + " " + extra, p)
+        assert not any(word in t for t in full.tips) and any(word in s for s in full.strong), (family, full.strong)
