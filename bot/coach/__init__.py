@@ -20,6 +20,7 @@ from bot.content import STEPS, Library, Prompt, SkillDrill
 
 DRILL_ON_TOPIC = 0.35  # similarity to the drill's task and example below which the answer is to something else
 DRILL_LOOK_FOR = 0.3  # a sentence this close to a look-for point is taken to meet it
+EMPTY_STEP = 0.1  # the share of strength a step with nothing in it costs
 STEP_WEIGHTS = {"scope": 0.22, "segment": 0.24, "solve": 0.30, "score": 0.24}
 
 
@@ -108,7 +109,13 @@ def read(prompt: Prompt | None, sections: dict[str, str] | None, free_text: str,
     r.missing += found
     base = sum(STEP_WEIGHTS[s] * min(1.0, readings[s].score) for s in STEPS)
     fit = max(0.0, min(1.0, (rel.similarity - relevance.MIN_SIMILARITY) / 0.4))
-    r.strength = max(0.0, min(1.0, 0.88 * base + 0.12 * fit - 0.04 * len(found)))
+    # A step left out entirely (nothing in it does the step's job) is what fails the bar, as
+    # the rubric's level 1 says ("names no persona at all"): it costs more than a thin step.
+    # Mistakes and empty steps cost a share, not a fixed amount: a thin answer that is on topic
+    # keeps a strength above zero (zero is for answers the coach can't place), so thin answers
+    # keep their order among themselves.
+    empty = sum(readings[s].score < 0.1 for s in STEPS)
+    r.strength = max(0.0, min(1.0, (0.88 * base + 0.12 * fit) * (1 - 0.04 * len(found)) * (1 - EMPTY_STEP * empty)))
     return r
 
 

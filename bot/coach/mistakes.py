@@ -67,7 +67,8 @@ def timeline(solve_text: str, prompt: Prompt | None, whole: str) -> str | None:
     for sentence in re.split(r"(?<=[.!?;\n])\s+", solve_text):
         if (p.KPI.search(sentence) and "%" in sentence) or not _DELIVERY.search(sentence):
             continue  # a target window or a product rule ("keep logs for 7 days"), not a delivery date
-        for m in _DURATION.finditer(sentence):
+        # A duration in brackets defines a metric ("no repeat contact within 7 days"), it doesn't date a delivery.
+        for m in _DURATION.finditer(re.sub(r"\([^)]*\)", "", sentence)):
             days = _days(m)
             if deadline is not None and days <= deadline:
                 continue  # inside the case's own deadline: the case asked for it
@@ -100,8 +101,11 @@ def compliance(prompt: Prompt | None, whole: str) -> tuple[str, str]:
 
 
 def devex(prompt: Prompt | None, whole: str, fw: Frameworks) -> str:
+    """Only where the API is part of the answer (the case's own outline sketches one): a
+    diagnosis, a strategy or a launch with developers among its personas needn't say how a
+    developer adopts something."""
     roles = {x.role for x in prompt.personas} if prompt else set()
-    if "developer" in roles and not _DEVEX.search(whole):
+    if "developer" in roles and prompt and prompt.outline.api and not _DEVEX.search(whole):
         m = fw.mistakes.get("no_devex")
         return m.message if m else "Developer experience is missing: how does a developer adopt this?"
     return ""

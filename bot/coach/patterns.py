@@ -14,11 +14,11 @@ NUMBER = re.compile(r"\d|\b(?:half|halve|halved|double|doubled|triple|twice|one|
                     r"nine|ten|twelve|fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|"
                     r"zero|single)\b", _I)
 DATE = re.compile(r"\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen|next|this|"
-                  r"first|second|third|each|every|per)[\s-]+(?:full\s+)?(?:days?|weeks?|months?|quarters?|years?|sprints?)\b"
+                  r"first|second|third|each|every|per)[\s-]+(?:full\s+)?(?:hours?|days?|weeks?|months?|quarters?|years?|sprints?)\b"
                   r"|\bQ[1-4]\b|\bH[12]\b|\b20\d\d\b|\bend of (?:the )?(?:year|quarter|month)\b"
                   r"|\b(?:quarterly|monthly|weekly|annually|yearly|daily)\b"
                   r"|\b(?:by|before|after|within) (?:launch|ga|general availability|go-live|renewal|the deadline)\b"
-                  r"|\b\d+\s*(?:days?|weeks?|months?|quarters?|years?)\b", _I)
+                  r"|\b\d+\s*(?:hours?|days?|weeks?|months?|quarters?|years?)\b", _I)
 ROLE = re.compile(r"\b(?:(?:backend|frontend|mobile|app|platform|integration|solutions?|support|sales|security|it|"
                   r"compliance|fraud|risk|finance|product|marketing|growth|data|qa|devops|ops|operations|network|"
                   r"billing|procurement|legal|quality|contact[- ]cent(?:re|er)|call[- ]cent(?:re|er)|account|"
@@ -48,15 +48,15 @@ API = re.compile(r"\b(?:GET|POST|PUT|PATCH|DELETE)\s+/|/v\d+/|\bapi\b|\bendpoint
                  r"\bcallbacks?\b|\b[a-z]+_[a-z_]+\b|\bstatus codes?\b|\b[1-5]\d\d\b", _I)
 API_FULL = re.compile(r"\b(?:GET|POST|PUT|PATCH|DELETE)\s+/", _I)
 STATUS = re.compile(r"\b(?:200|201|202|204|400|401|403|404|409|413|422|429|500|503)\b")
-PRODUCT = re.compile(r"\b(?:console|dashboard|page|screen|settings?|toggle|report|alerts?|templates?|flow|ui|button|"
+PRODUCT = re.compile(r"\b(?:beta|early access|general availability|ga|pricing|docs|documentation|enablement|component|console|dashboard|page|screen|settings?|toggle|report|alerts?|templates?|flow|ui|button|"
                      r"wizard|feature|tool|view|inbox|queue|rule|rules|policy|policies|workflow|form|editor|"
                      r"library|integration|connector|plugin|widget|panel|notification|export|import|portal|"
                      r"app|checklist|playbook|score|model|classifier|routing|fallback|cache|limit)\b", _I)
 FAILURE = re.compile(r"\b(?:retr(?:y|ies)|idempoten\w*|fallbacks?|signed|hmac|rate[- ]limit\w*|timeouts?|"
                      r"back-?off|dead[- ]letter|failover|rollback|circuit|degrad\w*|reconcil\w*)\b", _I)
-CHOICE = re.compile(r"\b(?:priorit[iy]\w*|i'?d choose|choose|pick|go with|recommend\w*|i would (?:do|build|ship|start)|"
+CHOICE = re.compile(r"\b(?:decid\w*|decision|priorit[iy]\w*|i'?d choose|choose|pick|go with|recommend\w*|i would (?:do|build|ship|start)|"
                     r"i'?d (?:do|build|ship|start)|first|ahead of|over|rather than|before)\b", _I)
-GIVE_UP = re.compile(r"\b(?:give up|giving up|trade-?offs?|at the cost|cost of|defer\w*|delay\w*|depriorit\w*|"
+GIVE_UP = re.compile(r"\b(?:give up|gives up|giving up|trade-?offs?|at the cost|cost of|defer\w*|delay\w*|depriorit\w*|"
                      r"postpone\w*|instead of|not now|accept\w*|sacrific\w*|risk\w*|wait\w*|push(?:ed)? back|"
                      r"slip\w*|later|less|lose|losing|rather than)\b", _I)
 KPI = re.compile(r"\b(?:kpis?|metrics?|rate|ratio|share|percentage|latency|p9[59]|uptime|nps|csat|conversion|"
@@ -78,8 +78,9 @@ ENVIRONMENT = re.compile(r"\b(?:api|backend|app|apps|sdk|console|contact[- ]cent
                          r"flow|login|sign-?up|channel|channels|numbers?|messages?|messaging|video|chat|ivr|"
                          r"infrastructure|production|region|regions|countries|country|product|portal|dialer|"
                          r"transcripts?|recordings?|meetings?|queue|queues|agent desktop|data|pipeline|billing|invoices?|tickets?|"
-                         r"payments?|cards?|pricing|plans?|usage|storage|profiles?|events?|logs?)\b", _I)
-GOAL = re.compile(r"\b(?:goal|objective|aim|target|so that|in order to|to (?:raise|cut|reduce|increase|halve|double|"
+                         r"payments?|cards?|pricing|plans?|usage|storage|profiles?|events?|logs?|servers?|media|"
+                         r"edges?|pages?|status|monitor\w*|signals?|traffic|routes?|releases?|versions?)\b", _I)
+GOAL = re.compile(r"\b(?:goal|objective|aim|target|job|exists to|is for|purpose|so that|in order to|to (?:raise|cut|reduce|increase|halve|double|"
                   r"lift|grow|lower|get|bring|reach|hit|improve)|raise|cut|reduce|increase|halve|double|lift|grow)\b", _I)
 STUFFED = re.compile(r"\b(?:scope|segment|solve|score|persona|personas|kpi|kpis|v1|v2|v3|api|trade-?off|target|"
                      r"mvp|guardrail|metric|metrics)\b", _I)
@@ -97,7 +98,41 @@ def step_signs(text: str) -> dict[str, float]:
         r"\bpersonas?\b|\bsegments?\b|\bneeds?\b|\bcares? about\b|\bwants?\b", text, _I))
     solve = (1.0 * bool(PHASE_ID.search(text)) + 1.0 * bool(API_FULL.search(text) or STATUS.search(text))
              + 0.4 * bool(re.search(r"\b(?:build|ship|launch|add|design|offer|provide|introduce)\b", text, _I))
-             + 0.3 * bool(API.search(text)))
+             + 0.3 * bool(API.search(text))
+             # the Solve of a diagnosis, a metrics case, a strategy or a critique (issue 16's families)
+             + 2.0 * bool(NORTH_STAR.search(text) or OPTION.search(text) or DECIDING.search(text)))
     score = (1.0 * bool(re.search(r"\bkpis?\b|\bmetrics?\b|\bguardrails?\b|\bbaseline\b|\bsuccess\b|\bmeasure", text, _I))
              + 0.6 * bool(dated_number(text) and KPI.search(text)) + 0.4 * bool(re.search(r"%", text)))
     return dict(zip(STEPS, (scope, segment, solve, score)))
+
+# A sentence that is plainly one of those parts, wherever it stands in an answer with no headings.
+DECIDING = re.compile(r"\bhypothes[ie]s\b|\bwhat works\b|\bdoes(?:n't| not) work\b|\bwould change (?:it|my mind)\b|"
+                      r"\bi (?:would )?(?:choose|recommend|pick|go with)\b|\bi'd (?:choose|pick|recommend|go with)\b|"
+                      r"\bwe (?:would )?give up\b|\bgiv(?:e|es|ing) up\b", _I)
+# The parts of a Solve beyond phases, one per family shape (see `steps.SOLVE_PARTS`): the
+# signs a reader takes for options weighed, hypotheses with their checks, a north star, and
+# a critique's "what works, what doesn't".
+OPTION = re.compile(r"\b(?:options?|alternatives?|build(?:,| or| vs\.?| versus) (?:buy|partner)|"
+                    r"versus|vs\.?|either|considered|weigh\w*|compared? (?:with|to|against))\b", _I)
+HYPOTHESIS = re.compile(r"\b(?:hypothes[ie]s|causes?|caused|root cause|could be|might be|may be|suspect\w*|likely|"
+                        r"explain\w*|because of|due to|culprit|candidates?)\b", _I)
+CHECK = re.compile(r"\b(?:check\w*|verify|confirm\w*|compare|comparing|look at|slic\w*|split\w*|test\w*|rule (?:it )?(?:in|out)|"
+                   r"by (?:country|carrier|channel|version|sdk|region|customer|segment|cohort|queue|route)|"
+                   r"before and after|against last|dashboards?|logs?)\b", _I)
+NORTH_STAR = re.compile(r"\bnorth[- ]star\b|\bprimary metric\b|\bone metric\b|\bheadline metric\b|\bmetric that matters\b|"
+                        r"\binput metrics?\b", _I)
+WORKS = re.compile(r"\bworks?\b|\bworking\b|\bdoes well\b|\bgets? right\b|\bstrengths?\b|\bgood\b|\bgreat\b|\bexcellent\b|"
+                   r"\blove[sd]?\b|\bclear\b|\bpredictable\b|\bsimple\b|\bfast\b|\beasy\b", _I)
+FAILS = re.compile(r"\bdoes(?:n't| not) work\b|\bfails?\b|\bfailing\b|\bbreaks?\b|\bweak\w*\b|\bconfus\w*|\bmissing\b|"
+                   r"\bfriction\b|\bpainful\b|\bslow\b|\bcannot\b|\bcan't\b|\bhard\b|\blacks?\b|\bno way\b|\bfrustrat\w*|"
+                   r"\bsilent\w*\b|\bwithout warning\b|\bworst\b|\bproblems?\b", _I)
+# A target stated against where the metric was ("back to the prior 4-week average within 7 days").
+RELATIVE = re.compile(r"\b(?:back to|return(?:s|ing)? to|recover\w* to|no (?:worse|higher|lower) than|at or above|"
+                      r"at or below)\b", _I)
+# A Score line written as "metric: target" (a form's KPI list, a model outline's).
+METRIC_LINE = re.compile(r"^\s*[A-Za-z][^:]{2,100}:\s*\S")
+# A diagnosis's Segment: cutting the metric by a dimension until the cause shows.
+SLICING = re.compile(r"\bslic\w*|\bsplit\w*|\bbreak (?:it )?down\b|\bbroken down\b|\bsegment\w*|\bcut\b|\bby\b|\bper\b", _I)
+SLICE = re.compile(r"\b(?:countr(?:y|ies)|carriers?|channels?|sdk versions?|app versions?|versions?|platforms?|regions?|"
+                   r"customers?|accounts?|cohorts?|devices?|os|browsers?|routes?|suppliers?|queues?|plans?|markets?|"
+                   r"connections?|identity providers?|endpoints?|languages?|networks?|time of day|hours?)\b", _I)

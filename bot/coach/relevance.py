@@ -21,6 +21,7 @@ MIN_SIMILARITY = 0.30  # centred cosine below which an answer matches no case in
 MARGIN = 0.06  # another case this much closer means the answer was written for that one
 SHORT_WORDS = 60  # below this, an answer's vector is noisy: another case must be clearly closer
 SHORT_MARGIN = 0.15
+SHORT_MIN = 0.20  # ...and sits lower against its own case too: the floor it must clear
 TWIN = 0.6  # cases this close to each other ask the same question; an answer may fit both
 # A case outside the library is known only by its bare text (a sentence or two), which sits
 # further from any full answer: judged with a lower floor, a wider margin and a looser twin test.
@@ -43,10 +44,13 @@ def profile_text(prompt: Prompt) -> str:
     o = prompt.outline
     parts = [prompt.title, prompt.text, *(f"{x.role}: {x.need}" for x in prompt.personas),
              *(h for hs in prompt.hints.values() for h in hs), *o.scope, *(f"{n}: {d}" for n, d in o.segments),
-             *o.phases.values(), *(f"{k.metric}: {k.target}" for k in o.kpis), *o.tradeoffs]
+             *o.phases.values(), *(f"{k.metric}: {k.target} {k.baseline}".strip() for k in o.kpis), *o.tradeoffs,
+             # the parts a family's answer is made of beyond phases (issue 16's outline shapes)
+             *(f"{c}: {check}" for c, check in o.hypotheses), o.north_star, *o.options, *o.decision.values(),
+             *o.observations, o.recommendation]
     if o.api:
         parts.append(f"{o.api.get('method', '')} {o.api.get('endpoint', '')} {o.api.get('notes', '')}")
-    return "\n".join(parts)
+    return "\n".join(x for x in parts if x)
 
 
 class _Index:
@@ -91,7 +95,10 @@ def judge(answer_vec: np.ndarray, prompt: Prompt, library: Library, words: int =
     if idx.mean is None:
         return Relevance(True, 1.0, prompt.id, prompt.title)
     inside = prompt.id in idx.position
-    floor, twin = (MIN_SIMILARITY, TWIN) if inside else (BARE["min"], BARE["twin"])
+    # A case with no model outline yet is known only by its bare text, wherever it sits: an
+    # answer lands further from it than from a full profile, so it gets the bare floor.
+    bare = not inside or not prompt.outline.scope
+    floor, twin = (BARE["min"], BARE["twin"]) if bare else (MIN_SIMILARITY, TWIN)
     if inside:
         a = idx._centre(answer_vec[None, :])[0]
         sims, vecs = idx.vecs @ a, idx.vecs
@@ -107,6 +114,7 @@ def judge(answer_vec: np.ndarray, prompt: Prompt, library: Library, words: int =
     other = max((float(s) for i, s in enumerate(sims) if idx.prompts[i].id != prompt.id and not twins[i]), default=-1.0)
     closest = idx.prompts[best] if float(sims[best]) > own else prompt
     margin = MARGIN if words >= SHORT_WORDS else SHORT_MARGIN
-    margin = margin if inside else max(margin, BARE["margin"])
+    floor = floor if words >= SHORT_WORDS else min(floor, SHORT_MIN)
+    margin = max(margin, BARE["margin"]) if bare else margin
     on_topic = own >= floor and own >= other - margin
     return Relevance(on_topic, own, closest.id, closest.title)

@@ -18,7 +18,8 @@ from bot.content import STEPS
 _HEADINGS = {
     "scope": r"scope|problem|context|goal|goals|assumptions?|framing|objective|clarif\w*|situation",
     "segment": r"segments?|users?|personas?|audience|customers|who|stakeholders",
-    "solve": r"solve|solution|phases?|plan|roadmap|api|design|build|trade-?offs?|approach|product|recommendation|mvp",
+    "solve": r"solve|solution|phases?|plan|roadmap|api|design|build|trade-?offs?|approach|product|recommendation|mvp|"
+             r"hypothes[ie]s|north[- ]star|options|decision|what works",
     "score": r"score|kpis?|metrics?|success|measure\w*|guardrails?|baselines?|targets?|outcomes?",
     "other": r"pitfalls?|risks?|notes?|open questions|next steps",
 }
@@ -27,6 +28,7 @@ _HEADING = re.compile(
     r"(?P<rest>[^\n:—–]{0,24}?)[*_]*\s*(?:[:—–]|\s-\s|$)",
     re.IGNORECASE | re.MULTILINE,
 )
+_LABELLED = re.compile(r"(?:hypothes[ie]s|north[- ]star|options|decision|what works)\b", re.IGNORECASE)
 _KIND = {step: re.compile(rf"^(?:{rx})$", re.IGNORECASE) for step, rx in _HEADINGS.items()}
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9])")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪]|\d+[.)])\s+", re.MULTILINE)
@@ -41,7 +43,9 @@ _DESCRIPTIONS = {
                 "Personas and segments: who the users are and what each of them needs."],
     "solve": ["V1 ships the smallest useful version, V2 scales it, V3 adds enterprise controls; the API is POST "
               "/v1/resource with parameters, a response and status codes, webhooks and retries.",
-              "I would build this feature first, then that one; I prioritise this option and give up that one."],
+              "I would build this feature first, then that one; I prioritise this option and give up that one.",
+              "Hypotheses for the cause and how to check each; the options, the one I choose and what it gives up; "
+              "the north-star metric and its inputs; what works and what does not."],
     "score": ["KPIs: the primary metric moves from a baseline to a target within two quarters, a supporting "
               "metric, and a guardrail that must not get worse.",
               "Success is measured by the conversion rate, latency and tickets, with targets and dates."],
@@ -82,7 +86,10 @@ def by_headings(text: str) -> tuple[dict[str, str], str] | None:
     for i, (start, end, kind) in enumerate(marks):
         stop = marks[i + 1][0] if i + 1 < len(marks) else len(text)
         if kind != "other":
-            parts[kind] = (parts[kind] + "\n" + text[end:stop].strip()).strip()
+            # A heading that names a part of the answer ("Hypotheses:", "North star:") is kept:
+            # it is what says the part is there.
+            label = text[start:end].strip(" \t\n>#*_-•") + " " if _LABELLED.match(text[start:end].strip(" \t\n>#*_-•")) else ""
+            parts[kind] = (parts[kind] + "\n" + label + text[end:stop].strip()).strip()
     return parts, text[:marks[0][0]].strip()
 
 

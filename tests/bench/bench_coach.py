@@ -107,9 +107,11 @@ def main() -> int:
     rows.append(["[all cases] another case's outline flagged off-topic", f"{all_pairs}/{n_all} ({all_pairs / n_all:.1%})", ">= 95%"])
     weights = {d.id: d.weight for d in lib.rubric.dimensions}
     strengths, rubric = [], []
-    _, ref_prompts = evalset.reference_cases(lib)
+    # Each reference answer against its own case, in a library of the four (as `reference_cases`
+    # intends): in the full library one of them has a near-twin case, which is not what is measured.
+    ref_lib, ref_prompts = evalset.reference_cases(lib)
     for ref, prompt in zip(lib.rubric.reference_answers, ref_prompts):
-        strengths.append(coach.read(prompt, ref.answer, "", lib).strength)
+        strengths.append(coach.read(prompt, ref.answer, "", ref_lib).strength)
         rubric.append(sum(ref.scores[k] * weights[k] for k in ref.scores) / 100)
     added = rss_mb() - before
     rows = [["model outlines (form + free text) with any missing line", f"{outline_missing} of {2 * len(lib.prompts)}", "0"],

@@ -26,13 +26,28 @@ def load() -> dict:
 
 
 def outline_form(p: Prompt) -> dict[str, str]:
-    """A case's model outline typed into the four answer fields."""
+    """A case's model outline typed into the four answer fields, in the shape of its family:
+    Solve holds what the family's answer is made of (observations, hypotheses and their checks,
+    a north star, options and a decision, phases, an API); Score holds every KPI with its
+    baseline, and says which ones are guardrails."""
     o = p.outline
     api = (f" API: {o.api['method']} {o.api['endpoint']} ({', '.join(o.api['parameters'])}) → "
            f"{', '.join(o.api['response'])}; {', '.join(o.api['status_codes'])}. {o.api.get('notes') or ''}") if o.api else ""
-    return {"scope": " ".join(o.scope), "segment": "\n".join(f"{n} — {d}" for n, d in o.segments),
-            "solve": " ".join(f"{k.upper()}: {v}" for k, v in o.phases.items()) + api + " Trade-offs: " + " ".join(o.tradeoffs),
-            "score": "\n".join(f"{k.metric}: {k.target}" for k in o.kpis)}
+    d = o.decision
+    solve = [
+        " ".join(o.observations),
+        " ".join(f"Hypothesis: {cause}; check: {check}." for cause, check in o.hypotheses),
+        f"North star: {o.north_star}" if o.north_star else "",
+        ("Options: " + "; ".join(o.options) + ".") if o.options else "",
+        (f"I choose: {d['choice']} We give up: {d['gives_up']} Why: {d['why']} Would change it: {d['would_change']}"
+         if d else ""),
+        " ".join(f"{k.upper()}: {v}" for k, v in o.phases.items()) + api,
+        "Trade-offs: " + " ".join(o.tradeoffs),
+    ]
+    score = [f"{k.metric}: {k.target}" + (f" (baseline: {k.baseline})" if k.baseline else "")
+             + (" — guardrail, must not get worse" if k.guardrail else "") for k in o.kpis]
+    return {"scope": " ".join(o.scope), "segment": "\n".join(f"{n} — {d_}" for n, d_ in o.segments),
+            "solve": " ".join(x for x in solve if x).strip(), "score": "\n".join(score)}
 
 
 def prose(sections: dict[str, str]) -> str:
