@@ -1,7 +1,7 @@
 """members: the time zone the platform knows for a member
 
 Revision ID: 0005_slack
-Revises: 0002
+Revises: 0004_discord
 Create Date: 2026-12-01
 
 Slack's users.info gives each person's zone; quiet hours use it unless the member set their own
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0005_slack'
-down_revision = '0006_discord'
+down_revision = '0004_discord'
 branch_labels = None
 depends_on = None
 

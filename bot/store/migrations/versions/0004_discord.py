@@ -1,7 +1,7 @@
 """discord: a multi-post message remembers the posts already delivered
 
-Revision ID: 0006_discord
-Revises: 0002
+Revision ID: 0004_discord
+Revises: 0003_schedule
 Create Date: 2026-12-01
 
 outbox.parts_sent / outbox.first_part_ref: when a message that goes out as several posts fails
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = '0006_discord'
-down_revision = '0004_sched'
+revision = '0004_discord'
+down_revision = '0003_schedule'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """library families: the kinds of case a team's daily prompt rotates through
 
-Revision ID: 0010_lib
-Revises: 0002
+Revision ID: 0007_families
+Revises: 0006_answers
 Create Date: 2026-12-01
 
 Existing teams get an empty list, which means the product-sense default (improve, design,
@@ -10,8 +10,8 @@ prioritize): nothing changes for them until an admin runs `set families`.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010_lib'
-down_revision = '0003_day'
+revision = '0007_families'
+down_revision = '0006_answers'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """day: short chat waiting for its author's Save before it becomes an answer
 
-Revision ID: 0003_day
-Revises: 0002
+Revision ID: 0006_answers
+Revises: 0005_slack
 Create Date: 2026-12-01
 
 A new table only; existing rows are untouched.
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = '0003_day'
+revision = '0006_answers'
 down_revision = '0005_slack'
 branch_labels = None
 depends_on = None

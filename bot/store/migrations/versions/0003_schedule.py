@@ -1,6 +1,6 @@
 """schedule: a round keeps the step times it was announced with; a schedule change applies from the next day
 
-Revision ID: 0004_sched
+Revision ID: 0003_schedule
 Revises: 0002
 Create Date: 2026-12-01
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = '0004_sched'
+revision = '0003_schedule'
 down_revision = '0002'
 branch_labels = None
 depends_on = None
