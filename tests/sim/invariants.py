@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tests.sim.world import World
 
 TOKEN = re.compile(r"tk\d+x\d+x\d+q")
-SAVED = ("Answer saved", "Answer updated")
+SAVED = ("Answer saved", "Answer updated", "Added to your answer")
 
 
 def _team(s, tm: TeamModel) -> Team | None:
