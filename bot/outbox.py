@@ -251,7 +251,7 @@ def forget(ctx: Ctx, team: Team, *, about: Callable[[OutboxRow], bool], names: I
 
     Rows `about` them (DMs to them, posts of their answers, their milestone) are deleted while
     undelivered and emptied once delivered (the row stays: thread replies find their parent by
-    it). In every other row, their name and the text of their answers are replaced, delivered
+    it; a DM's target, their user id, is blanked too). In every other row, their name and the text of their answers are replaced, delivered
     or not. What a platform already shows is out of sensebot's reach: the ChatPort can't delete.
     """
     name_res = [re.compile(rf"(?<!\w){re.escape(n)}(?!\w)") for n in names if n.strip()]
@@ -264,6 +264,8 @@ def forget(ctx: Ctx, team: Team, *, about: Callable[[OutboxRow], bool], names: I
                 deleted += 1
             else:
                 row.payload, row.error = REMOVED, ""
+                if row.kind == "direct":  # a DM's target is the member's platform id: not kept either
+                    row.target = ""
                 scrubbed += 1
             continue
         payload = _scrub(row.payload, name_res, needles)
