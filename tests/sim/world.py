@@ -383,7 +383,7 @@ class World:
         if row.round_id is not None:
             self.stats["prompts_delivered"] += 1
             if "drill_peek" in self.b:
-                self.check("drill_not_upcoming_case", inv.drill_not_upcoming_case(self, row.round_id), tm.idx)
+                self.check("drill_not_upcoming_case", inv.drill_not_upcoming_case(self, tm, row.round_id), tm.idx)
 
     # ------------------------------------------------------------------ scheduler and outbox events
 
@@ -712,7 +712,7 @@ class World:
         if how == "thread":
             self.event_id += 1
             ev = ThreadReply(self.who(tm, mm.user_id), rnd.message_ref, text, f"ev{self.event_id}")
-            reply = self.handle(tm, ev)
+            reply = self.handle(tm, ev, expect_reply=self._answers_open(rnd))
             if reply is not None and "duplicate_events" in self.b and self.rng.random() < 0.1:
                 self.stats["duplicate_events"] += 1
                 self.handle(tm, ev, expect_reply=False)  # the platform retried the same event
@@ -755,6 +755,12 @@ class World:
         if rnd is not None:
             self._form(tm, mm, rnd, full=False)
 
+    def _answers_open(self, rnd: Round) -> bool:
+        """The clock's deadline, not the round's phase, decides (issue 14 item 6): a thread reply
+        after it gets no reply of its own — if it reads as an answer, a DM note goes through the
+        outbox that it was not saved."""
+        return self.clock.now() <= _aware(rnd.answer_deadline)
+
     def _do_add(self, tm: TeamModel, mm: MemberModel, how: str) -> None:
         """Text added after the answer: a thread reply, or a DM after the form."""
         rnd = self._round(tm, "answering")
@@ -766,7 +772,8 @@ class World:
             if rnd.message_ref is None:
                 return
             self.event_id += 1
-            reply = self.handle(tm, ThreadReply(self.who(tm, mm.user_id), rnd.message_ref, text, f"ev{self.event_id}"))
+            reply = self.handle(tm, ThreadReply(self.who(tm, mm.user_id), rnd.message_ref, text, f"ev{self.event_id}"),
+                                expect_reply=self._answers_open(rnd))
         else:
             reply = self.handle(tm, DirectMessage(self.who(tm, mm.user_id), text))
         if reply is not None and reply.messages and reply.messages[0].title in inv.SAVED:
