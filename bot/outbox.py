@@ -243,6 +243,7 @@ class Dispatcher:
 
 
 REMOVED = Message("(removed at a member's request)").to_json()
+FORGOTTEN_FAILURE = "delivery failed; the details were removed at a member's request"
 
 
 def forget(ctx: Ctx, team: Team, *, about: Callable[[OutboxRow], bool], names: Iterable[str],
@@ -263,7 +264,8 @@ def forget(ctx: Ctx, team: Team, *, about: Callable[[OutboxRow], bool], names: I
                 ctx.session.delete(row)
                 deleted += 1
             else:
-                row.payload, row.error = REMOVED, ""
+                # a dead letter keeps a reason (admins read failed rows), but not the platform's text
+                row.payload, row.error = REMOVED, FORGOTTEN_FAILURE if row.status == "failed" else ""
                 if row.kind == "direct":  # a DM's target is the member's platform id: not kept either
                     row.target = ""
                 scrubbed += 1

@@ -73,3 +73,26 @@ def test_forget_me_leaves_no_user_id_on_delivered_direct_messages(teambot):
         rows = list(s.exec(select(OutboxRow)))
     assert rows and not any(r.target == "bob" for r in rows)
     assert "A private note" not in str([r.payload for r in rows])
+
+
+def test_forget_me_keeps_a_reason_on_a_dead_lettered_message(teambot):
+    """A DM to the member that had failed for good is emptied by forget-me but stays a dead letter
+    with a reason (admins read failed rows in `status`); before, its reason was blanked too."""
+    from bot import outbox
+    from bot.messages import Message
+    from bot.ports import DeliveryError
+    from bot.store.models import Team
+    teambot.setup()
+    teambot.practice.with_ctx(lambda ctx: outbox.enqueue(
+        ctx, ctx.session.get(Team, teambot.team_id()), kind="direct", target="bob", dedupe_key="test:note-to-bob",
+        message=Message("A private note for Bob")))
+
+    def refuse(*_a, **_k):
+        raise DeliveryError("HTTP 403 cannot_dm_user", permanent=True)
+    teambot.port.direct = refuse
+    teambot.dispatcher.drain_all()
+    teambot.cmd("bob", "forget-me confirm")
+    with teambot.db.session() as s:
+        [row] = s.exec(select(OutboxRow).where(OutboxRow.kind == "direct"))
+    assert row.status == "failed" and row.error.strip() and row.target != "bob"
+    assert "Bob" not in str(row.payload) and "bob" not in row.error
