@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 
 from bot import rounds
-from bot.localtime import local_date, parse_timezone
+from bot.localtime import as_utc, local_date, parse_timezone
 from bot.store.models import Answer, Drill, Member, OutboxRow, PracticeDay, Round, RoundStep, Team, Vote
 from bot.teams import is_practice_day
 
@@ -304,20 +304,15 @@ def drill_not_upcoming_case(world: World, tm: TeamModel, round_id: int) -> list[
         tz = parse_timezone(team.timezone)
         drills = list(s.exec(select(Drill).where(
             Drill.team_id == rnd.team_id, Drill.content_id == rnd.prompt_id, Drill.started_at < rnd.opened_at)))
-    opened = _aware(rnd.opened_at)
+    opened = as_utc(rnd.opened_at)
     for d in drills:
-        started = _aware(d.started_at)
+        started = as_utc(d.started_at)
         if rnd.local_date - local_date(started, tz) > timedelta(days=rounds.COMING_DAYS):
             continue
         if any(started <= c <= opened for c in tm.schedule_changes):
             continue
         return [f"round {rnd.local_date} posts case {rnd.prompt_id}, handed out by drill #{d.id} on {started:%F %T}"]
     return []
-
-
-def _aware(dt):
-    from datetime import UTC
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def outbox_drained(world: World) -> list[str]:
