@@ -125,3 +125,5 @@ SECTION_TEXT = {
 ADDITION_TEXT = "One more thought {t}: also add webhooks for delivery receipts so developers can react without polling."
 DRILL_TEXT = "Drill step {t}: I would frame the user, name two personas, phase the solution and pick two KPIs."
 CHAT = ("help?", "Quick question: is the deadline 17:00?", "thanks!", "who else is answering today?", "ok")
+# A short remark that is in fact meant as (part of) an answer: chat until its author presses Save.
+SHORT_ANSWER = "Short take {t}: pick developers, ship webhooks first."

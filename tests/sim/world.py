@@ -40,6 +40,7 @@ from tests.sim.model import (
     DRILL_TEXT,
     FAULTS,
     SECTION_TEXT,
+    SHORT_ANSWER,
     MemberModel,
     TeamModel,
     make_team,
@@ -792,6 +793,27 @@ class World:
         if reply is not None:
             self.stats["chat"] += 1
             self.check("chat_is_not_an_answer", inv.chat_is_not_an_answer(reply, text), tm.idx)
+        if self.rng.random() < 0.3 and not self.outage.down:
+            self._short_answer(tm, mm)
+
+    def _short_answer(self, tm: TeamModel, mm: MemberModel) -> None:
+        """A short remark meant as an answer: it waits for "Save this as your answer?"; the member
+        presses Save, and from then on it must be in their answer (issue 14 item 2)."""
+        rnd = self._round(tm, "answering")
+        if rnd is None or not self._answers_open(rnd):
+            return
+        t = token(tm, mm)
+        reply = self.handle(tm, DirectMessage(self.who(tm, mm.user_id), SHORT_ANSWER.format(t=t)))
+        if reply is None:
+            return
+        self.check("chat_is_not_an_answer", inv.chat_is_not_an_answer(reply, SHORT_ANSWER), tm.idx)
+        save = next((b for m in reply.messages for b in m.buttons if b.action == "pending_save"), None)
+        if save is None:
+            return
+        reply = self.handle(tm, Action(self.who(tm, mm.user_id), "pending_save", save.value))
+        if reply is not None and reply.messages and reply.messages[0].title in inv.SAVED:
+            self.stats["saved_after_asking"] += 1
+            self._saved(tm, mm, reply, {t}, form=False)
 
     def _do_vote(self, tm: TeamModel, mm: MemberModel, how) -> None:
         rnd = self._round(tm, "voting")
