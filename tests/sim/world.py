@@ -491,6 +491,9 @@ class World:
             except Exception:
                 pass
             self.standby = None
+            # production sweeps every minute, so the remaining process takes the free lease within
+            # one; the model's sweeps are hours apart, so it runs that minute's sweep here
+            self.push(self.clock.now() + timedelta(minutes=1), "sweep", (self.sched.name, False))
 
     def _on_db_outage(self, minutes) -> None:
         self.stats["fault_db_outage"] += 1
