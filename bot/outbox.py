@@ -243,6 +243,7 @@ class Dispatcher:
 
 
 REMOVED = Message("(removed at a member's request)").to_json()
+FORGOTTEN_FAILURE = "delivery failed; the details were removed at a member's request"
 
 
 def forget(ctx: Ctx, team: Team, *, about: Callable[[OutboxRow], bool], names: Iterable[str],
@@ -251,7 +252,7 @@ def forget(ctx: Ctx, team: Team, *, about: Callable[[OutboxRow], bool], names: I
 
     Rows `about` them (DMs to them, posts of their answers, their milestone) are deleted while
     undelivered and emptied once delivered (the row stays: thread replies find their parent by
-    it). In every other row, their name and the text of their answers are replaced, delivered
+    it; a DM's target, their user id, is blanked too). In every other row, their name and the text of their answers are replaced, delivered
     or not. What a platform already shows is out of sensebot's reach: the ChatPort can't delete.
     """
     name_res = [re.compile(rf"(?<!\w){re.escape(n)}(?!\w)") for n in names if n.strip()]
@@ -263,7 +264,10 @@ def forget(ctx: Ctx, team: Team, *, about: Callable[[OutboxRow], bool], names: I
                 ctx.session.delete(row)
                 deleted += 1
             else:
-                row.payload, row.error = REMOVED, ""
+                # a dead letter keeps a reason (admins read failed rows), but not the platform's text
+                row.payload, row.error = REMOVED, FORGOTTEN_FAILURE if row.status == "failed" else ""
+                if row.kind == "direct":  # a DM's target is the member's platform id: not kept either
+                    row.target = ""
                 scrubbed += 1
             continue
         payload = _scrub(row.payload, name_res, needles)

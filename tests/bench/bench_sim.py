@@ -28,13 +28,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.bench._common import table, write  # noqa: E402
-from tests.sim.model import DAYS, TIMES, ZONES  # noqa: E402
-from tests.sim.sim_year import CI_BEHAVIOURS, summary  # noqa: E402
+from tests.sim.model import BEHAVIOURS, DAYS, TIMES, ZONES  # noqa: E402
+from tests.sim.sim_year import summary  # noqa: E402
 from tests.sim.world import Config, World, library  # noqa: E402
 
 
 def simulate(teams: int, days: int, seed: int, faults: float) -> dict:
-    res = World(Config(seed=seed, teams=teams, days=days, faults=faults, behaviours=CI_BEHAVIOURS)).run()
+    res = World(Config(seed=seed, teams=teams, days=days, faults=faults, behaviours=frozenset(BEHAVIOURS))).run()
     print(summary(res), flush=True)
     td = res.team_days
     return {"teams": teams, "days": days, "team_days": td, "seconds": round(res.seconds, 1), "steps": res.steps,

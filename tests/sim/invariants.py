@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 
 from bot import rounds
-from bot.localtime import local_date, parse_timezone
+from bot.localtime import as_utc, local_date, parse_timezone
 from bot.store.models import Answer, Drill, Member, OutboxRow, PracticeDay, Round, RoundStep, Team, Vote
 from bot.teams import is_practice_day
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tests.sim.world import World
 
 TOKEN = re.compile(r"tk\d+x\d+x\d+q")
-SAVED = ("Answer saved", "Answer updated")
+SAVED = ("Answer saved", "Answer updated", "Added to your answer")
 
 
 def _team(s, tm: TeamModel) -> Team | None:
@@ -203,8 +203,11 @@ def forgotten_leaves_nothing(world: World, tm: TeamModel, mm: MemberModel) -> li
                 break
         for row in s.exec(select(OutboxRow).where(OutboxRow.team_id == team.id)):
             blob = str(row.payload)
-            if row.target == mm.user_id or mm.name in blob or prefix in blob:
-                out.append(f"outbox row {row.id} ({row.status}) still holds {mm.user_id}'s id, name or text")
+            held = [what for what, hit in (("user id", row.target == mm.user_id), ("name", mm.name in blob),
+                                           ("text", prefix in blob)) if hit]
+            if held:
+                out.append(f"outbox row {row.id} ({row.kind} {row.status}, {row.dedupe_key}) still holds "
+                           f"{mm.user_id}'s {' and '.join(held)}")
                 break
     return out
 
@@ -288,16 +291,28 @@ def one_prompt_per_practice_day(world: World, tm: TeamModel) -> list[str]:
     return out
 
 
-def drill_not_upcoming_case(world: World, round_id: int) -> list[str]:
-    """A drill never handed out the case a team's coming practice day then posts."""
+def drill_not_upcoming_case(world: World, tm: TeamModel, round_id: int) -> list[str]:
+    """A drill never hands out the case one of the team's coming practice days then posts: the
+    days within `rounds.COMING_DAYS` of the drill's local date (the product's horizon). A change of
+    time, zone or days between the drill and the round reshuffles which cases fall on which days
+    — the drill could not foresee it — so such rounds are not judged."""
     with world.db.session() as s:
         rnd = s.get(Round, round_id)
         if rnd is None:
             return []
-        peeked = s.exec(select(Drill.id).where(
-            Drill.team_id == rnd.team_id, Drill.content_id == rnd.prompt_id, Drill.started_at < rnd.opened_at,
-            Drill.started_at >= rnd.opened_at - timedelta(days=7))).first()
-    return [f"round {rnd.local_date} posts case {rnd.prompt_id}, handed out by a drill in the week before"] if peeked else []
+        team = s.get(Team, rnd.team_id)
+        tz = parse_timezone(team.timezone)
+        drills = list(s.exec(select(Drill).where(
+            Drill.team_id == rnd.team_id, Drill.content_id == rnd.prompt_id, Drill.started_at < rnd.opened_at)))
+    opened = as_utc(rnd.opened_at)
+    for d in drills:
+        started = as_utc(d.started_at)
+        if rnd.local_date - local_date(started, tz) > timedelta(days=rounds.COMING_DAYS):
+            continue
+        if any(started <= c <= opened for c in tm.schedule_changes):
+            continue
+        return [f"round {rnd.local_date} posts case {rnd.prompt_id}, handed out by drill #{d.id} on {started:%F %T}"]
+    return []
 
 
 def outbox_drained(world: World) -> list[str]:

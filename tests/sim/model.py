@@ -1,5 +1,5 @@
 """The people: teams in awkward time zones, members with seeded habits, admins who change
-things mid-round — and the list of behaviours, some of which still trip known defects.
+things mid-round — and the list of behaviours.
 
 Randomness is split into independent streams (per team and day, per fault kind), so a run
 is replayed exactly from its seed, and dropping a team while shrinking leaves every other
@@ -24,32 +24,16 @@ ZONES = (
 TIMES = ("09:00", "09:00", "08:30", "12:00", "23:45", "00:10", "00:30", "02:30", "02:15", "02:50", "01:30", "02:10", "17:45")
 DAYS = ("mon-fri", "mon-fri", "mon-fri", "mon,wed,fri", "sun-thu", "mon-sun", "tue,thu")
 
-# Behaviours the model can show. The ones that still trip a defect listed in issue 14 map to
-# its item number; the CI test leaves them out until the fixes (branches day14, sched14) merge,
-# then this set is emptied and the CI test runs everything.
-KNOWN_DEFECTS: dict[str, int] = {
-    "dm_after_form": 1,             # a DM after the form wipes the form's sections
-    "chat_dm": 2,                   # "help?" / "Quick question…" in a DM or thread is saved as an answer
-    "expired_drill_dm": 3,          # a drill left to expire swallows the DM answer to today's case
-    "tz_change_mid_round": 4,       # setup with a new timezone while a round is open
-    "time_change_mid_round": 5,     # setup with a new time while a round is open: nudges burst
-    "pause_resume_mid_round": 5,    # pause, then resume hours later in the same round: nudges burst
-    "late_submit": 6,               # a form / vote seconds after the deadline, before the scheduler ran
-    "skip_today_after_prompt": 7,   # skip today once the prompt is out
-    "grace_zero": 8,                # set grace 0: a step a little late is missed, the day has no prompt
-    "drill_peek": 9,                # a drill hands out a coming day's case (checked at every prompt)
-    "hostile_ids": 10,              # rate 99999999999999999999, huge button ids, NUL bytes
-    "huge_retention": 11,           # set retention-days 1000000 crashes housekeeping for every team
-    "forget_me_answered": 12,       # forget-me by someone whose text is in the outbox
-    "hidden_member": 13,            # leaderboard hide, then practise: digest / streak posts name them
-}
-
+# Behaviours the model can show: members' habits, admins' changes (at a quiet moment or
+# mid-round), and the hostile inputs of issue 14 (chat, text after the form, drills left to
+# expire, late submits, skip today, grace 0, huge retention and ids, forget-me, hiding).
 BEHAVIOURS: tuple[str, ...] = (
     "form", "thread", "dm", "edit", "vote", "vote_own", "drill", "drill_expire", "reminders", "quiet_hours",
     "export", "streak", "leaderboard", "results", "today", "pairs", "forget_me_lurker", "duplicate_events",
-    "admin_settings", "skip_future", "pause_days", "remove_readd", "retention", "tz_change_safe",
-    "time_change_safe", "days_change_safe",
-    *KNOWN_DEFECTS,
+    "admin_settings", "skip_future", "pause_days", "remove_readd", "retention", "tz_change",
+    "time_change", "days_change", "dm_after_form", "chat_dm", "expired_drill_dm", "tz_change_mid_round",
+    "time_change_mid_round", "pause_resume_mid_round", "late_submit", "skip_today_after_prompt", "grace_zero",
+    "drill_peek", "hostile_ids", "huge_retention", "forget_me_answered", "hidden_member",
 )
 
 FAULTS: tuple[str, ...] = ("delivery", "restart", "crash_after_send", "second_scheduler", "clock_jump", "db_outage",
@@ -141,3 +125,5 @@ SECTION_TEXT = {
 ADDITION_TEXT = "One more thought {t}: also add webhooks for delivery receipts so developers can react without polling."
 DRILL_TEXT = "Drill step {t}: I would frame the user, name two personas, phase the solution and pick two KPIs."
 CHAT = ("help?", "Quick question: is the deadline 17:00?", "thanks!", "who else is answering today?", "ok")
+# A short remark that is in fact meant as (part of) an answer: chat until its author presses Save.
+SHORT_ANSWER = "Short take {t}: pick developers, ship webhooks first."

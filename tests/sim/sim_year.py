@@ -3,10 +3,9 @@ product's promises checked after every step (issue 18).
 
     PYTHONPATH=$PWD python tests/sim/sim_year.py --seed 7 --teams 30 --days 365 --faults 0.05
     PYTHONPATH=$PWD python tests/sim/sim_year.py --seed 7 --until-step 12345   # replay to a step
-    PYTHONPATH=$PWD python tests/sim/sim_year.py --ci                          # what the CI test runs
 
-By default every behaviour runs, including those that still trip the known defects of issue 14
-(`model.KNOWN_DEFECTS`); `--ci` leaves those out. On a violation it prints the seed, the step,
+Every behaviour runs (issue 14's hostile ones included; `--without` leaves some out). The CI
+test (`test_sim_year.py`) runs the same model, smaller. On a violation it prints the seed, the step,
 the invariant and the last events, then shrinks: it re-runs with fewer teams, fewer fault kinds
 and fewer behaviours while the same invariant still fails, and prints the smallest run found.
 """
@@ -20,10 +19,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.sim.model import BEHAVIOURS, FAULTS, KNOWN_DEFECTS  # noqa: E402
+from tests.sim.model import BEHAVIOURS, FAULTS  # noqa: E402
 from tests.sim.world import START, Config, Result, World  # noqa: E402
-
-CI_BEHAVIOURS = frozenset(b for b in BEHAVIOURS if b not in KNOWN_DEFECTS)
 
 
 def run(cfg: Config) -> Result:
@@ -72,7 +69,7 @@ def summary(res: Result) -> str:
         f"scheduler {res.sched_seconds:.1f} s)",
         f"  inputs {s['inputs']} (refused while the database was down: {s['inputs_refused_db_down']}, lost asleep: "
         f"{s['inputs_lost_asleep']}), answers {s['answers']}, votes {s['votes']}, drills {s['drills']} "
-        f"({s['drills_left_to_expire']} left to expire), chat {s['chat']}, forget-me {s['forget_me']}, admin changes "
+        f"({s['drills_left_to_expire']} left to expire), chat {s['chat']} (a short answer saved after asking: {s['saved_after_asking']}), forget-me {s['forget_me']}, admin changes "
         f"{s['admin_changes']}, removals {s['removals']} (purged {s['teams_purged']})",
         f"  delivered {s['delivered']} messages ({s['prompts_delivered']} prompts; re-sent after a crash between "
         f"send and ack: {s['resent_after_crash']}); faults: "
@@ -84,19 +81,6 @@ def summary(res: Result) -> str:
     return "\n".join(lines)
 
 
-def defects(cfg: Config, names: set[str] | None = None) -> int:
-    """Which invariant each known defect breaks, with the seed and step to replay it."""
-    for name, item in KNOWN_DEFECTS.items():
-        if names and name not in names:
-            continue
-        res = run(replace(cfg, behaviours=CI_BEHAVIOURS | {name}, quiet=True))
-        v = res.violation
-        found = (f"{v.invariant} — seed {v.seed}, step {v.step} ({v.at:%F %T}): {v.detail}" if v
-                 else "no violation in this run")
-        print(f"issue 14 item {item:>2} {name:<24} {found}", flush=True)
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seed", type=int, default=1)
@@ -105,21 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--faults", type=float, default=0.05, help="share of sends that fail; scales the other faults")
     p.add_argument("--until-step", type=int, default=None, help="stop after this step (replay a violation)")
     p.add_argument("--db", default=None, help="a database URL (PostgreSQL); default SQLite in a temp dir")
-    p.add_argument("--ci", action="store_true", help="leave out the behaviours of KNOWN_DEFECTS")
     p.add_argument("--without", default="", help="comma-separated behaviours or fault kinds to leave out")
     p.add_argument("--only", default="", help="comma-separated team indexes to keep")
     p.add_argument("--no-shrink", action="store_true")
-    p.add_argument("--defects", nargs="?", const="all", default="",
-                   help="for each behaviour of KNOWN_DEFECTS (or those named, comma-separated): the CI run plus "
-                        "that behaviour; report what it breaks")
     a = p.parse_args(argv)
     without = {w for w in a.without.split(",") if w}
-    behaviours = (CI_BEHAVIOURS if a.ci else frozenset(BEHAVIOURS)) - without
+    behaviours = frozenset(BEHAVIOURS) - without
     cfg = Config(seed=a.seed, teams=a.teams, days=a.days, faults=a.faults, until_step=a.until_step, db_url=a.db,
                  behaviours=behaviours, fault_kinds=frozenset(FAULTS) - without,
                  only_teams=tuple(int(x) for x in a.only.split(",")) if a.only else None)
-    if a.defects:
-        return defects(cfg, {n for n in a.defects.split(",") if n and n != "all"})
     res = run(cfg)
     print(summary(res))
     if res.violation is None:

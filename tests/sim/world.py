@@ -40,6 +40,7 @@ from tests.sim.model import (
     DRILL_TEXT,
     FAULTS,
     SECTION_TEXT,
+    SHORT_ANSWER,
     MemberModel,
     TeamModel,
     make_team,
@@ -383,7 +384,7 @@ class World:
         if row.round_id is not None:
             self.stats["prompts_delivered"] += 1
             if "drill_peek" in self.b:
-                self.check("drill_not_upcoming_case", inv.drill_not_upcoming_case(self, row.round_id), tm.idx)
+                self.check("drill_not_upcoming_case", inv.drill_not_upcoming_case(self, tm, row.round_id), tm.idx)
 
     # ------------------------------------------------------------------ scheduler and outbox events
 
@@ -490,6 +491,9 @@ class World:
             except Exception:
                 pass
             self.standby = None
+            # production sweeps every minute, so the remaining process takes the free lease within
+            # one; the model's sweeps are hours apart, so it runs that minute's sweep here
+            self.push(self.clock.now() + timedelta(minutes=1), "sweep", (self.sched.name, False))
 
     def _on_db_outage(self, minutes) -> None:
         self.stats["fault_db_outage"] += 1
@@ -593,8 +597,8 @@ class World:
         mid = opens + timedelta(minutes=rng.uniform(20, max(25, (answers_close - opens).total_seconds() / 60 - 20)))
         for what, p, at in (
             ("admin_settings", 0.02, quiet_at), ("skip_future", 0.02, quiet_at), ("pause_days", 0.01, quiet_at),
-            ("remove_readd", 0.004, quiet_at), ("retention", 0.005, quiet_at), ("tz_change_safe", 0.01, quiet_at),
-            ("time_change_safe", 0.01, quiet_at), ("days_change_safe", 0.005, quiet_at),
+            ("remove_readd", 0.004, quiet_at), ("retention", 0.005, quiet_at), ("tz_change", 0.01, quiet_at),
+            ("time_change", 0.01, quiet_at), ("days_change", 0.005, quiet_at),
             ("tz_change_mid_round", 0.08, mid), ("time_change_mid_round", 0.08, mid),
             ("pause_resume_mid_round", 0.05, mid), ("skip_today_after_prompt", 0.03, mid),
             ("grace_zero", 0.02, quiet_at), ("huge_retention", 0.02, quiet_at),
@@ -702,8 +706,6 @@ class World:
         rnd = self._round(tm, "answering")
         if how == "dm" and self._drill_live(mm):
             how = "form"
-        if how == "dm" and ((mm.stale_drill and "expired_drill_dm" not in self.b) or self._drill_left_open(tm, mm)):
-            how = "form"
         if how == "thread" and (rnd is None or rnd.message_ref is None):
             how = "form"
         if how == "form":
@@ -714,7 +716,7 @@ class World:
         if how == "thread":
             self.event_id += 1
             ev = ThreadReply(self.who(tm, mm.user_id), rnd.message_ref, text, f"ev{self.event_id}")
-            reply = self.handle(tm, ev)
+            reply = self.handle(tm, ev, expect_reply=self._answers_open(rnd))
             if reply is not None and "duplicate_events" in self.b and self.rng.random() < 0.1:
                 self.stats["duplicate_events"] += 1
                 self.handle(tm, ev, expect_reply=False)  # the platform retried the same event
@@ -757,10 +759,16 @@ class World:
         if rnd is not None:
             self._form(tm, mm, rnd, full=False)
 
+    def _answers_open(self, rnd: Round) -> bool:
+        """The clock's deadline, not the round's phase, decides (issue 14 item 6): a thread reply
+        after it gets no reply of its own — if it reads as an answer, a DM note goes through the
+        outbox that it was not saved."""
+        return self.clock.now() <= _aware(rnd.answer_deadline)
+
     def _do_add(self, tm: TeamModel, mm: MemberModel, how: str) -> None:
         """Text added after the answer: a thread reply, or a DM after the form."""
         rnd = self._round(tm, "answering")
-        if rnd is None or (how == "dm" and (self._drill_live(mm) or mm.stale_drill or self._drill_left_open(tm, mm))):
+        if rnd is None or (how == "dm" and self._drill_live(mm)):
             return
         t = token(tm, mm)
         text = ADDITION_TEXT.format(t=t)
@@ -768,14 +776,15 @@ class World:
             if rnd.message_ref is None:
                 return
             self.event_id += 1
-            reply = self.handle(tm, ThreadReply(self.who(tm, mm.user_id), rnd.message_ref, text, f"ev{self.event_id}"))
+            reply = self.handle(tm, ThreadReply(self.who(tm, mm.user_id), rnd.message_ref, text, f"ev{self.event_id}"),
+                                expect_reply=self._answers_open(rnd))
         else:
             reply = self.handle(tm, DirectMessage(self.who(tm, mm.user_id), text))
         if reply is not None and reply.messages and reply.messages[0].title in inv.SAVED:
             self._saved(tm, mm, reply, {t}, form=False)
 
     def _do_chat(self, tm: TeamModel, mm: MemberModel, text: str) -> None:
-        if self._drill_live(mm) or mm.stale_drill or self._drill_left_open(tm, mm):
+        if self._drill_live(mm):
             return
         rnd = self._round(tm, "answering")
         if rnd is not None and rnd.message_ref and self.rng.random() < 0.4:
@@ -787,6 +796,27 @@ class World:
         if reply is not None:
             self.stats["chat"] += 1
             self.check("chat_is_not_an_answer", inv.chat_is_not_an_answer(reply, text), tm.idx)
+        if self.rng.random() < 0.3 and not self.outage.down:
+            self._short_answer(tm, mm)
+
+    def _short_answer(self, tm: TeamModel, mm: MemberModel) -> None:
+        """A short remark meant as an answer: it waits for "Save this as your answer?"; the member
+        presses Save, and from then on it must be in their answer (issue 14 item 2)."""
+        rnd = self._round(tm, "answering")
+        if rnd is None or not self._answers_open(rnd):
+            return
+        t = token(tm, mm)
+        reply = self.handle(tm, DirectMessage(self.who(tm, mm.user_id), SHORT_ANSWER.format(t=t)))
+        if reply is None:
+            return
+        self.check("chat_is_not_an_answer", inv.chat_is_not_an_answer(reply, SHORT_ANSWER), tm.idx)
+        save = next((b for m in reply.messages for b in m.buttons if b.action == "pending_save"), None)
+        if save is None:
+            return
+        reply = self.handle(tm, Action(self.who(tm, mm.user_id), "pending_save", save.value))
+        if reply is not None and reply.messages and reply.messages[0].title in inv.SAVED:
+            self.stats["saved_after_asking"] += 1
+            self._saved(tm, mm, reply, {t}, form=False)
 
     def _do_vote(self, tm: TeamModel, mm: MemberModel, how) -> None:
         rnd = self._round(tm, "voting")
@@ -813,19 +843,6 @@ class World:
 
     def _drill_live(self, mm: MemberModel) -> bool:
         return mm.drill_active_until is not None and self.clock.now() < mm.drill_active_until
-
-    def _drill_left_open(self, tm: TeamModel, mm: MemberModel) -> bool:
-        """A drill of this member still marked active past its time (a step lost to an outage, or
-        left to expire): a DM would go to it — issue 14 item 3 — unless that behaviour is on."""
-        if "expired_drill_dm" in self.b:
-            return False
-        from bot.store.models import Drill
-        try:
-            with self.db.session() as s:
-                return s.exec(select(Drill.id).join(Member, Member.id == Drill.member_id).where(
-                    Drill.team_id == tm.team_id, Member.user_id == mm.user_id, Drill.status == "active")).first() is not None
-        except OperationalError:
-            return False
 
     def _do_drill(self, tm: TeamModel, mm: MemberModel, _arg) -> None:
         reply = self.handle(tm, Command(self.who(tm, mm.user_id), "drill", (self.rng.choice(("improve", "design", "prioritize")),)))
@@ -899,14 +916,8 @@ class World:
             mm.hidden = not show
 
     def _do_forget_me_lurker(self, tm, mm, _arg) -> None:
-        """Forget-me by someone no message ever named or was sent to (else it is item 12's case)."""
-        if not mm.answered and not self._in_outbox(tm, mm):
-            self._forget(tm, mm)
-
-    def _in_outbox(self, tm: TeamModel, mm: MemberModel) -> bool:
-        with self.db.session() as s:
-            return any(row.target == mm.user_id or mm.name in str(row.payload)
-                       for row in s.exec(select(OutboxRow).where(OutboxRow.team_id == tm.team_id)))
+        """Forget-me by a member who never answered (DMs to them and posts naming them may be in the outbox)."""
+        self._forget(tm, mm)
 
     def _do_forget_me_answered(self, tm, mm, _arg) -> None:
         self._forget(tm, mm)
@@ -993,59 +1004,41 @@ class World:
         else:
             self.push(self.clock.now() + timedelta(minutes=30), "action", (tm.idx, None, "resume", None))
 
-    def _setup_change(self, tm: TeamModel, r: float, what: str, safe: bool = False) -> None:
-        """A new zone, time or set of days. A *safe* change picks one under which no prompt fell due
-        in the last grace period (else it would be opened at once, for a time already past —
-        issue 14 item 4's rule: the new setting applies from the next practice day)."""
+    def _setup_change(self, tm: TeamModel, r: float, what: str, mid_round: bool = False) -> None:
+        """A new zone, time or set of days, whenever the admin likes: an open round finishes on the
+        times it was announced with and the new setting applies from the next practice day
+        (issue 14 item 4), so no choice is avoided. Mid-round, a new time is an earlier one, so the
+        day's steps would fall due at once."""
         rng = stream(self.cfg.seed, "setup", tm.idx, self.step)
         from tests.sim.model import DAYS, TIMES, ZONES
-        for _ in range(8):
-            tz, at, days = tm.tz, tm.time, tm.days
-            if what == "tz":
-                tz = rng.choice([z for z in ZONES if z != tm.tz])
-            elif what == "time" and not safe:  # mid-round: an earlier time, so the day's steps fall due at once
-                now_local = self.clock.now().astimezone(parse_timezone(tm.tz))
-                at = (now_local - timedelta(minutes=rng.choice((40, 70, 100, 150)))).strftime("%H:%M")
-            elif what == "time":
-                at = rng.choice([t for t in TIMES if t != tm.time])
-            else:
-                days = rng.choice([d for d in DAYS if d != tm.days])
-            if not safe or not self._just_due(tm, tz, at, days):
-                break
+        tz, at, days = tm.tz, tm.time, tm.days
+        if what == "tz":
+            tz = rng.choice([z for z in ZONES if z != tm.tz])
+        elif what == "time" and mid_round:
+            now_local = self.clock.now().astimezone(parse_timezone(tm.tz))
+            at = (now_local - timedelta(minutes=rng.choice((40, 70, 100, 150)))).strftime("%H:%M")
+        elif what == "time":
+            at = rng.choice([t for t in TIMES if t != tm.time])
         else:
-            return
+            days = rng.choice([d for d in DAYS if d != tm.days])
         if self.admin(tm, f"setup #c{tm.idx} {at} {tz} {days}"):
             tm.tz, tm.time, tm.days = tz, at, days
             tm.schedule_changes.append(self.clock.now())
 
-    def _just_due(self, tm: TeamModel, tz: str, at: str, days: str) -> bool:
-        from bot import rounds
-        from bot.localtime import format_weekdays, parse_weekdays
-        with self.db.session() as s:
-            team = s.get(Team, tm.team_id)
-        probe = Team(platform="sim", workspace_id="probe", timezone=tz, practice_time=at,
-                     weekdays=format_weekdays(parse_weekdays(days)), created_at=team.created_at,
-                     answer_minutes=team.answer_minutes, vote_minutes=team.vote_minutes)
-        now = self.clock.now()
-        today = local_date(now, parse_timezone(tz))
-        window = timedelta(minutes=max(team.grace_minutes, 120) + 10)
-        return any(now - window <= rounds.timeline(probe, today + timedelta(days=i))[0] <= now + timedelta(minutes=10)
-                   for i in (-1, 0, 1))
-
-    def _do_tz_change_safe(self, tm, _mm, r) -> None:
-        self._setup_change(tm, r, "tz", safe=True)
-
-    def _do_time_change_safe(self, tm, _mm, r) -> None:
-        self._setup_change(tm, r, "time", safe=True)
-
-    def _do_days_change_safe(self, tm, _mm, r) -> None:
-        self._setup_change(tm, r, "days", safe=True)
-
-    def _do_tz_change_mid_round(self, tm, _mm, r) -> None:
+    def _do_tz_change(self, tm, _mm, r) -> None:
         self._setup_change(tm, r, "tz")
 
-    def _do_time_change_mid_round(self, tm, _mm, r) -> None:
+    def _do_time_change(self, tm, _mm, r) -> None:
         self._setup_change(tm, r, "time")
+
+    def _do_days_change(self, tm, _mm, r) -> None:
+        self._setup_change(tm, r, "days")
+
+    def _do_tz_change_mid_round(self, tm, _mm, r) -> None:
+        self._setup_change(tm, r, "tz", mid_round=True)
+
+    def _do_time_change_mid_round(self, tm, _mm, r) -> None:
+        self._setup_change(tm, r, "time", mid_round=True)
 
     def _do_remove_readd(self, tm, _mm, r) -> None:
         """The bot is removed; usually re-added within days, sometimes never (then purged after 30)."""
@@ -1057,8 +1050,8 @@ class World:
         tm.changes.append(self.clock.now())
         self.stats["removals"] += 1
         if r < 0.85:
-            # whole days later, at the same quiet moment: a restore mid-round is a resume (item 5)
-            self.push(self.clock.now() + timedelta(days=1 + int(r * 6)), "restore", tm.idx)
+            # days later, at any hour: a restore mid-round posts only the latest due nudge (item 5)
+            self.push(self.clock.now() + timedelta(days=1 + int(r * 6), hours=(r * 997) % 24), "restore", tm.idx)
 
     def _on_restore(self, idx: int) -> None:
         tm = self.teams[idx]
