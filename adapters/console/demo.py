@@ -57,7 +57,7 @@ def compose(prompt: Prompt, quality: str) -> dict[str, str]:
     kpis = "; ".join(f"{k.metric} — {k.target}" for k in o.kpis)
     if quality == "strong":
         return {"scope": "I'll assume the following and focus on the goal. " + " ".join(o.scope),
-                "segment": "Two personas with different needs. " + " ".join(seg[:3]),
+                "segment": "Two personas with different needs.\n" + "\n".join(seg[:3]),
                 "solve": f"{phases} {api_line} Security: audit log, retention settings and SOC 2 / GDPR review before V3.",
                 "score": f"KPIs with targets: {kpis}. Guardrail: p95 latency must not regress."}
     if quality == "medium":
