@@ -101,7 +101,7 @@ def test_sensebot_slack_http_serves_events_and_healthz_and_stops_on_sigterm(fake
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            out, err = proc.communicate(timeout=15)
+            out, err = proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
             out, err = proc.communicate()

@@ -27,7 +27,7 @@ def test_one_port_serves_slacks_endpoints_and_the_pages(fake, tmp_path):  # noqa
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--host", "0.0.0.0", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # bounds a hang only
         while get(f"http://127.0.0.1:{port}/healthz") != 200:
             assert proc.poll() is None, proc.stderr.read()
             assert time.monotonic() < deadline, "the server did not come up"
@@ -41,14 +41,14 @@ def test_one_port_serves_slacks_endpoints_and_the_pages(fake, tmp_path):  # noqa
                                      headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)})
         with urllib.request.urlopen(req, timeout=10) as r:
             assert r.status == 200
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # bounds a hang only: a busy machine just takes longer
         while not fake.calls("response_url") and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "/sensebot today" in json.dumps(fake.calls("response_url")[-1].params)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            _, err = proc.communicate(timeout=15)
+            _, err = proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
             _, err = proc.communicate()
