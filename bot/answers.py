@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot import coach, deadlines, outbox, rounds, streaks
+from bot import chat, coach, deadlines, outbox, rounds, streaks
 from bot.content import STEPS, Prompt
 from bot.context import Ctx, UserError
 from bot.messages import Button, Field, Form, Message, Reply, Section
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 MAX_FIELD_CHARS = 2900  # inside Slack's 3,000-character input limit
 MAX_ANSWER_CHARS = 100_000  # a 100 KB thread reply is kept whole; anything larger is refused
-ANSWER_WORDS = 12  # after the deadline, a thread reply this long reads as a (late) answer, shorter ones as chat
 EMPTY_ANSWER = "Your answer is empty — write at least a sentence for one of Scope, Segment, Solve or Score."
 EXTRA = "extra"  # the form field for the answer's added part (stored as Answer.free_text)
 
@@ -198,8 +197,9 @@ def drop_pending(ctx: Ctx, team: Team, member: Member, pending_id: int | None) -
 
 def late(ctx: Ctx, team: Team, member: Member, rnd: Round, text: str) -> Reply:
     """A thread reply after the answer deadline. It is not stored. If it reads like an answer, its author
-    is told once per round (a DM through the outbox, keyed per member and round); chat gets nothing."""
-    if len(text.split()) >= ANSWER_WORDS:
+    is told once per round (a DM through the outbox, keyed per member and round); chat — by the one rule
+    in `bot.chat` — gets nothing."""
+    if not chat.is_chat(text):
         outbox.enqueue(ctx, team, kind="direct", target=member.user_id, dedupe_key=f"round:{rnd.id}:late:{member.id}",
                        message=Message("Answers for this round closed",
                                        f"They closed at {when(rnd.answer_deadline, team)}, so your reply in the thread "

@@ -77,7 +77,7 @@ def cmd_content(args) -> int:
     for finding in findings:
         print(finding, file=sys.stderr)
     if findings:
-        print(f"{len(findings)} warning{'s' if len(findings) != 1 else ''} (the pack loads; --strict fails on them).",
+        print(f"{plural(len(findings), 'warning')} (the pack loads; --strict fails on them).",
               file=sys.stderr)
         if args.strict:
             return 1

@@ -72,3 +72,23 @@ def each_database(measure, scale: float, samples: int, *, show=None) -> tuple[li
         all_rows += rows
         db.dispose()
     return all_rows, built
+
+
+def database_main(name: str, description: str, measure, headers: list[str], samples: int) -> int:
+    """The command line of a benchmark that runs `measure` on each database (see `each_database`):
+    `--scale` and `--samples`, a table on stdout (and on stderr as each database finishes, so a long
+    PostgreSQL build doesn't hide the SQLite rows), and the rows as JSON under results/NAME.json."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--scale", type=float, default=1.0, help="1.0 = 1,000 teams / 1,000,000 votes")
+    ap.add_argument("--samples", type=int, default=samples)
+    args = ap.parse_args()
+    all_rows, built = each_database(measure, args.scale, args.samples,
+                                    show=lambda rows: print(table(headers, rows), file=sys.stderr, flush=True))
+    print(table(headers, all_rows))
+    path = write(name, {"scale": args.scale, "built": built,
+                        "rows": [dict(zip(headers, r, strict=False)) for r in all_rows]})
+    print(f"\nwrote {path}")
+    return 0

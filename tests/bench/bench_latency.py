@@ -10,7 +10,6 @@ SENSEBOT_TEST_POSTGRES_URL is set, on PostgreSQL. Prints a table and writes JSON
 """
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
@@ -33,7 +32,7 @@ from bot.events import Command, FormSubmitted, Who
 from bot.practice import Practice
 from bot.store.db import Database
 from bot.store.models import Answer, Member, PracticeDay, Round, Team, Vote
-from tests.bench._common import each_database, percentile, table, write
+from tests.bench._common import database_main, percentile
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -204,17 +203,8 @@ def measure(db: Database, label: str, scale: float, samples: int) -> list[list]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=float, default=1.0, help="1.0 = 1,000 teams / 1,000,000 votes")
-    ap.add_argument("--samples", type=int, default=300)
-    args = ap.parse_args()
-    all_rows, built = each_database(measure, args.scale, args.samples)
-    headers = ["database", "operation", "n", "p50 ms", "p99 ms", "target p99 ms"]
-    print(table(headers, all_rows))
-    path = write("latency", {"scale": args.scale, "built": built,
-                             "rows": [dict(zip(headers, r, strict=False)) for r in all_rows]})
-    print(f"\nwrote {path}")
-    return 0
+    return database_main("latency", __doc__.splitlines()[0], measure,
+                         ["database", "operation", "n", "p50 ms", "p99 ms", "target p99 ms"], samples=300)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ routing, the session cookie, the core's reads and the Jinja2 template: everythin
 """
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
@@ -29,7 +28,7 @@ from bot.clock import ManualClock
 from bot.practice import Practice
 from bot.store.db import Database
 from bot.store.models import Round, Team
-from tests.bench._common import each_database, percentile, table, write
+from tests.bench._common import database_main, percentile
 from tests.bench.bench_latency import NOW, populate
 
 TARGET_MS = 100
@@ -76,18 +75,8 @@ def measure(db: Database, label: str, scale: float, samples: int) -> tuple[list[
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=float, default=1.0, help="1.0 = 1,000 teams / 1,000,000 votes")
-    ap.add_argument("--samples", type=int, default=200)
-    args = ap.parse_args()
-    headers = ["database", "page", "n", "p50 ms", "p99 ms", "target p99 ms"]
-    all_rows, built = each_database(measure, args.scale, args.samples,
-                                    show=lambda rows: print(table(headers, rows), file=sys.stderr, flush=True))
-    print(table(headers, all_rows))
-    path = write("web", {"scale": args.scale, "built": built,
-                         "rows": [dict(zip(headers, r, strict=False)) for r in all_rows]})
-    print(f"\nwrote {path}")
-    return 0
+    return database_main("web", __doc__.splitlines()[0], measure,
+                         ["database", "page", "n", "p50 ms", "p99 ms", "target p99 ms"], samples=200)
 
 
 if __name__ == "__main__":
