@@ -171,7 +171,7 @@ def run_all(app, adapters: list[str] | None = None, *, web_port: int | None = No
     s = app.settings
     wanted = set(adapters or ("slack", "discord", "scheduler"))
     ports: dict = {}
-    starters = []
+    runtimes: list = []  # each has start_background() and stop()
     web_port = web_port if web_port is not None else s.web_port
     web = None
     if web_port is not None:
@@ -182,17 +182,17 @@ def run_all(app, adapters: list[str] | None = None, *, web_port: int | None = No
         from adapters.slack.runtime import SlackRuntime
         socket_mode = bool(s.slack_app_token)
         if web is not None and not socket_mode:  # one server, one port: Slack's endpoints and the pages
-            rt = SlackRuntime(app, socket_mode=False, port=web_port, host=web_host, web=web)
+            rt = SlackRuntime(app, socket_mode=False, port=web_port, host=web_host, web=web, workers=s.slack_workers)
             web = None
         else:
-            rt = SlackRuntime(app, socket_mode=socket_mode)
+            rt = SlackRuntime(app, socket_mode=socket_mode, workers=s.slack_workers)
         ports["slack"] = rt.port
-        starters.append(rt.start_background)
+        runtimes.append(rt)
     if "discord" in wanted and s.discord_token:
         from adapters.discord.client import DiscordRuntime
         rt = DiscordRuntime(app)
         ports["discord"] = rt.port
-        starters.append(rt.start_background)
+        runtimes.append(rt)
     if not ports:
         raise ConfigError(["Nothing to run: set SLACK_BOT_TOKEN (and SLACK_APP_TOKEN) or DISCORD_TOKEN, "
                            "or try `sensebot console` to practise locally."])
@@ -200,20 +200,22 @@ def run_all(app, adapters: list[str] | None = None, *, web_port: int | None = No
         from adapters.web.serve import WebServer
         server = WebServer(web, web_host, web_port)
         log.info("web home on %s:%s", web_host, server.port)
-        starters.append(server.start_background)
+        runtimes.append(server)
     scheduler = Scheduler(app.practice)
     loop = DispatchLoop(Dispatcher(app.db, app.practice.clock, ports), s.dispatch_seconds)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     scheduler.start()
     loop.start()
-    for start in starters:
-        start()
+    for rt in runtimes:
+        rt.start_background()
     log.info("sensebot running: %s", ", ".join(sorted(ports)))
     try:
         done.wait()
     except KeyboardInterrupt:
         pass
+    for rt in runtimes:  # stop taking requests, and let Slack's workers finish what they hold
+        rt.stop()
     loop.stop()
     scheduler.shutdown()
     return 0

@@ -17,6 +17,7 @@ from bot.localtime import parse_timezone
 from bot.store.db import check_url
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MAX_SLACK_WORKERS = 16
 
 
 class ConfigError(Exception):
@@ -41,6 +42,7 @@ class Settings:
     slack_client_id: str = ""
     slack_client_secret: str = field(default="", repr=False)
     slack_api_url: str = ""
+    slack_workers: int = 1  # processes for the work after Slack's ack (0: in the process that acks)
     discord_token: str = field(default="", repr=False)
     discord_guild_id: str = ""
     discord_application_id: str = ""
@@ -118,6 +120,14 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     except ValueError:
         problems.append("SENSEBOT_DISPATCH_SECONDS should be a number of seconds from 0.05 to 60.")
         dispatch = 1.0
+    try:
+        slack_workers = int(get("SLACK_WORKERS", "1"))
+        if not 0 <= slack_workers <= MAX_SLACK_WORKERS:
+            raise ValueError
+    except ValueError:
+        problems.append(f"SLACK_WORKERS should be a number of processes from 0 to {MAX_SLACK_WORKERS} "
+                        "(0: the work after each ack runs in the process that acks).")
+        slack_workers = 1
     guild = get("DISCORD_GUILD_ID")
     if guild and not guild.isdigit():
         problems.append("DISCORD_GUILD_ID should be the server's numeric id (right-click the server > Copy Server ID).")
@@ -150,6 +160,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         slack_bot_token=get("SLACK_BOT_TOKEN"), slack_app_token=get("SLACK_APP_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"), slack_client_id=get("SLACK_CLIENT_ID"),
         slack_client_secret=get("SLACK_CLIENT_SECRET"), slack_api_url=get("SLACK_API_URL"),
+        slack_workers=slack_workers,
         discord_token=get("DISCORD_TOKEN"), discord_guild_id=guild,
         discord_application_id=get("DISCORD_APPLICATION_ID"),
         discord_api_url=get("DISCORD_API_URL"), discord_gateway_url=get("DISCORD_GATEWAY_URL"),

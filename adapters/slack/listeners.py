@@ -1,22 +1,27 @@
-"""The bolt listeners: acknowledge, translate, call the core, show the reply.
+"""The bolt listeners (`Listeners`: acknowledge, check, hand off) and the work after the ack (`Pipeline`).
 
 A slash command, button press or modal submission is acknowledged first (Slack's 3-second
 deadline). A modal submission is checked inside the ack (`Practice.check_form`, fast and
 without side effects): a fixable mistake keeps the modal open with the member's text and the
 sentence under the field (`response_action: errors`). A press that will open a form opens a
 "Loading…" modal at once, on its own executor (`views`), so thread chatter and other queued
-work never stand between a press and its modal. The rest is a pipeline, so that waiting on
-Slack never holds up the core: users.info on the network executor (`net`), the core's
-transaction on the few `work` threads (it is CPU- and database-bound), then the reply — the
-form filling the modal, messages — on `net` again. No practice rule lives here.
+work never stand between a press and its modal.
+
+Everything else is the `Pipeline`, handed off through a `Handoff`: in this process
+(`LocalHandoff`: Socket Mode without workers, the tests) or in worker processes
+(`adapters/slack/workers.py`), so that the core's CPU never slows the process that acks.
+The pipeline never waits on Slack while holding the core: users.info on the network executor
+(`net`), the core's transaction on the few `work` threads (it is CPU- and database-bound), then
+the reply — the form filling the modal, messages — on `net` again. No practice rule lives here.
 """
 from __future__ import annotations
 
 import logging
 import re
+import threading
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt import App as BoltApp
 from slack_sdk import WebClient
@@ -30,78 +35,144 @@ from adapters.slack.replier import Replier
 from adapters.slack.translate import AppRemoved, HomeOpened, Malformed, Origin
 from bot.app import App
 from bot.config import Settings
-from bot.events import Command, DirectMessage, FormSubmitted, ThreadReply
+from bot.events import Command, FormSubmitted, ThreadReply
 from bot.practice import ADMIN_COMMANDS, Practice
 
 log = logging.getLogger(__name__)
 
 WORK_THREADS = 2  # the core is CPU- and database-bound under the GIL: more threads only slow the acks
-NET_THREADS = 16  # users.info and replies: waits on Slack, not the CPU
-# views.open only: each thread mostly waits on the network (a round trip to Slack), so enough of them
-# to open 50 presses in flight well within a second at a 150 ms round trip; never behind the work queue
-VIEW_THREADS = 32
+# users.info and replies: each mostly waits on a round trip to Slack, so enough of them that 50
+# interactions in flight (two calls each) don't queue behind each other at a 150 ms round trip
+NET_THREADS = 64
+# views.open only, never behind other work. Each thread waits a round trip to Slack, and presses
+# arrive as fast as they are acked (a thousand a second), not as fast as modals open: at a 150 ms round
+# trip, 32 threads opened 200 a second and a burst of 300 presses queued for 1.5 s; 128 open 800.
+VIEW_THREADS = 128
 
 
-class Listeners:
-    """The bolt listeners: ack, translate, call the core, show the reply."""
+def translated(body: dict) -> tuple[Any, Origin]:
+    """The core's event and where it came from; (None, Origin()) for a payload we can't read."""
+    try:
+        return translate.payload(body), translate.origin(body)
+    except Malformed as exc:
+        log.info("ignored a malformed Slack %s payload: %s", translate.kind(body) or "unknown", exc)
+        return None, Origin()
 
-    def __init__(self, practice: Practice, installation_store: InstallationStore | None, *,
-                 dms: DmChannels | None = None, work: Executor | None = None, views: Executor | None = None,
+
+class Pipeline:
+    """The work after the ack: who acted (users.info), the core's transaction, the reply."""
+
+    def __init__(self, practice: Practice, *, dms: DmChannels | None = None, work: Executor | None = None,
                  net: Executor | None = None):
         self.practice = practice
         self.work = work or ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="slack-work")
-        self.views = views or ThreadPoolExecutor(max_workers=VIEW_THREADS, thread_name_prefix="slack-views")
         self.net = net or (work if work is not None else
                            ThreadPoolExecutor(max_workers=NET_THREADS, thread_name_prefix="slack-net"))
-        self.installation_store = installation_store
         self.directory = Directory()
         self.replier = Replier(dms if dms is not None else DmChannels())
-        self.dms_seen = Recent()  # event ids of DMs handled (the core dedupes thread replies itself)
+        self._busy = 0  # payloads taken and not yet finished (a stopping worker waits for 0)
+        self._idle = threading.Condition()
 
-    def _translate(self, body: dict) -> tuple[Any, Origin]:
+    def take(self, kind: str, body: dict, client: WebClient, opening: Future | None = None) -> None:
+        """Start the work for one acknowledged payload: "home" (App Home opened) or anything else."""
+        with self._idle:
+            self._busy += 1
+        if kind == "home":
+            self._next(self.work, "home", self._home, body, client)
+        else:
+            self._next(self.net, translate.kind(body) or kind, self._fetch, body, client, opening)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every payload taken has been worked through; False if `timeout` ran out first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
+
+    def _next(self, executor: Executor, stage: str, fn: Any, *args: Any) -> None:
+        executor.submit(self._guarded, stage, fn, *args)
+
+    def _guarded(self, stage: str, fn: Any, *args: Any) -> None:
+        """Run one stage on a worker thread (which has nobody to tell of a failure but the log); a
+        stage returns True when it handed the payload on to the next, else the payload is done."""
+        handed_on = False
         try:
-            return translate.payload(body), translate.origin(body)
-        except Malformed as exc:
-            log.info("ignored a malformed Slack %s payload: %s", translate.kind(body) or "unknown", exc)
-            return None, Origin()
+            handed_on = bool(fn(*args))
+        except Exception:  # noqa: BLE001 - a worker thread has nobody else to tell
+            log.exception("Slack: the %s stage failed after the ack", stage)
+        finally:
+            if not handed_on:
+                with self._idle:
+                    self._busy -= 1
+                    self._idle.notify_all()
 
-    def _fetch(self, body: dict, client: WebClient, opening: Future | None = None) -> None:
+    def _fetch(self, body: dict, client: WebClient, opening: Future | None) -> bool:
         """Stage 1 (net): who acted, from users.info; then queue the core's part."""
-        event, origin = self._translate(body)
+        event, origin = translated(body)
         if event is None:
-            return
-        event_id = body.get("event_id")
-        if isinstance(event, DirectMessage) and event_id and not self.dms_seen.add(event_id):
-            return  # Slack delivered this DM again
+            return False
         if isinstance(event, ThreadReply) and not self.practice.is_round_thread(event.who.platform, event.who.workspace_id, event.thread_ref):
-            return  # a thread that isn't sensebot's: no users.info, no member, nothing stored
+            return False  # a thread that isn't sensebot's: no users.info, no member, nothing stored
         if isinstance(event, Command) and event.name.lower() in ADMIN_COMMANDS:
             who = self.directory.with_admin(client, event.who)
         else:
             who = self.directory.named(client, event.who)
-        self.work.submit(self._guarded, "core", self._core, client, replace(event, who=who), origin, opening)
+        self._next(self.work, "core", self._core, client, replace(event, who=who), origin, opening)
+        return True
 
-    def _core(self, client: WebClient, event: Any, origin: Origin, opening: Future | None) -> None:
+    def _core(self, client: WebClient, event: Any, origin: Origin, opening: Future | None) -> bool:
         """Stage 2 (work): the core's transaction; then queue the reply."""
         reply = self.practice.handle(event)
-        self.net.submit(self._guarded, "reply", self._show, client, event.who, origin, reply, opening)
+        self._next(self.net, "reply", self._show, client, event.who, origin, reply, opening)
+        return True
 
     def _show(self, client: WebClient, who: Any, origin: Origin, reply: Any, opening: Future | None) -> None:
         """Stage 3 (net): show the reply, in the placeholder modal if one was opened."""
         view_id = opening.result() if opening is not None else ""
         self.replier.show(client, who, origin, reply, view_id=view_id)
 
-    def _guarded(self, stage: str, fn: Any, *args: Any) -> None:
+    def _home(self, body, client) -> None:
+        opened, _ = translated(body)
+        if not isinstance(opened, HomeOpened):
+            return
+        who = self.directory.named(client, opened.who)
         try:
-            fn(*args)
-        except Exception:  # noqa: BLE001 - a worker thread has nobody else to tell
-            log.exception("Slack: the %s stage failed after the ack", stage)
+            client.views_publish(user_id=who.user_id, view=render.home(self.practice.home(who)))
+        except FAILURES as exc:
+            log.warning("views.publish for %s failed: %s", who.user_id, why(exc))
+
+
+class Handoff(Protocol):
+    """Where acknowledged payloads go to be worked on: this process or the worker processes."""
+
+    def send(self, kind: str, body: dict, client: WebClient, opening: Future | None = None) -> None: ...
+
+
+class LocalHandoff:
+    """The pipeline in this process (Socket Mode without workers, and the tests)."""
+
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
+
+    def send(self, kind: str, body: dict, client: WebClient, opening: Future | None = None) -> None:
+        self.pipeline.take(kind, body, client, opening)
+
+
+class Listeners:
+    """The bolt listeners: ack (checking a form inside the ack), open the form's window, hand off."""
+
+    def __init__(self, practice: Practice, installation_store: InstallationStore | None, handoff: Handoff, *,
+                 views: Executor | None = None, replier: Replier | None = None):
+        self.practice = practice
+        self.handoff = handoff
+        self.views = views or ThreadPoolExecutor(max_workers=VIEW_THREADS, thread_name_prefix="slack-views")
+        self.replier = replier or Replier(DmChannels())
+        self.installation_store = installation_store
+        self.events_seen = Recent()  # event ids handed off (Slack delivers an event again when it's unsure)
 
     def acked(self, ack, body, client) -> None:
         """A slash command, button press or modal submission: check a submission inside the ack,
-        ack, open the placeholder modal if the press opens a form, then queue the work (Slack
+        ack, open the placeholder modal if the press opens a form, then hand off the work (Slack
         wants acks in 3 s; the reply can follow through response_url for 30 minutes)."""
-        event, origin = self._translate(body)
+        event, origin = translated(body)
         if isinstance(event, FormSubmitted):
             errors = self.practice.check_form(event)
             if errors:
@@ -112,29 +183,22 @@ class Listeners:
         title = self.practice.form_title(event) if event is not None else None
         if title is not None and origin.trigger_id:
             opening = self.views.submit(self.replier.open_loading, client, event.who, origin.trigger_id, title)
-        self.net.submit(self._guarded, translate.kind(body) or "request", self._fetch, body, client, opening)
+        self.handoff.send("interaction", body, client, opening)
 
     def message(self, body, client, request) -> None:
         retry = (request.headers.get("x-slack-retry-num") or [""])[0]
         if retry:
             log.info("Slack retry %s of event %s", retry, body.get("event_id"))
-        self.net.submit(self._guarded, translate.kind(body) or "event", self._fetch, body, client, None)
+        event_id = body.get("event_id")
+        if event_id and not self.events_seen.add(event_id):
+            return  # Slack delivered this event again (the core also dedupes thread replies itself)
+        self.handoff.send("event", body, client)
 
     def home(self, body, client) -> None:
-        self.work.submit(self._guarded, "home", self._home, body, client)
-
-    def _home(self, body, client) -> None:
-        opened, _ = self._translate(body)
-        if not isinstance(opened, HomeOpened):
-            return
-        who = self.directory.named(client, opened.who)
-        try:
-            client.views_publish(user_id=who.user_id, view=render.home(self.practice.home(who)))
-        except FAILURES as exc:
-            log.warning("views.publish for %s failed: %s", who.user_id, why(exc))
+        self.handoff.send("home", body, client)
 
     def removed(self, body) -> None:
-        gone, _ = self._translate(body)
+        gone, _ = translated(body)
         if not isinstance(gone, AppRemoved):
             return
         log.info("Slack workspace %s: %s", gone.workspace_id, gone.reason)
@@ -153,8 +217,9 @@ class Listeners:
 
 def build_bolt_app(app: App, settings: Settings, *, dms: DmChannels | None = None,
                    listener_executor: Executor | None = None, view_executor: Executor | None = None,
-                   token_verification: bool = True) -> BoltApp:
-    """The bolt App with sensebot's listeners (the test seam: `bolt.dispatch(BoltRequest(...))`)."""
+                   token_verification: bool = True, handoff: Handoff | None = None) -> BoltApp:
+    """The bolt App with sensebot's listeners (the test seam: `bolt.dispatch(BoltRequest(...))`).
+    `handoff`: where the work after the ack goes; by default a `Pipeline` in this process."""
     oauth = oauth_settings(app, settings)
     # single workspace: the token rides on the client (bolt takes it from there); OAuth: per-team tokens
     token = settings.slack_bot_token if oauth is None and settings.slack_bot_token else None
@@ -163,7 +228,7 @@ def build_bolt_app(app: App, settings: Settings, *, dms: DmChannels | None = Non
         signing_secret=settings.slack_signing_secret or "", client=client, token_verification_enabled=token_verification,
         listener_executor=listener_executor or ThreadPoolExecutor(max_workers=10, thread_name_prefix="slack"),
         raise_error_for_unhandled_request=False, name="sensebot",
-        # Listeners run in the request's own thread and only ack and queue the work (`Listeners.work`):
+        # Listeners run in the request's own thread and only ack and hand off the work (`Handoff`):
         # no hand-off to a listener thread and no polling for the ack before the answer goes out.
         process_before_response=True,
     )
@@ -171,8 +236,11 @@ def build_bolt_app(app: App, settings: Settings, *, dms: DmChannels | None = Non
         kwargs.update(oauth_settings=oauth, installation_store_bot_only=True)
     bolt = BoltApp(**kwargs)
     # With injected executors (the tests' inline one) the work runs on them too, in order.
-    on = Listeners(app.practice, bolt.installation_store, dms=dms, work=listener_executor,
-                   views=view_executor or listener_executor)
+    dms = dms if dms is not None else DmChannels()
+    if handoff is None:
+        handoff = LocalHandoff(Pipeline(app.practice, dms=dms, work=listener_executor))
+    on = Listeners(app.practice, bolt.installation_store, handoff, views=view_executor or listener_executor,
+                   replier=Replier(dms))
     bolt.command(re.compile(r".*"))(on.acked)
     bolt.action(re.compile(r".*"))(on.acked)
     bolt.view_submission(re.compile(r".*"))(on.acked)

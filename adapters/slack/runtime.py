@@ -3,9 +3,12 @@
 The runtime builds the bolt app, the `SlackPort` the outbox delivers through (both sharing one
 DM-channel cache), and serves Socket Mode or HTTP (waitress). Its `wsgi` attribute is the public
 WSGI callable of Slack's endpoints; `web=` mounts another WSGI app (the web home) beside them.
+With `workers=N` the work after each ack runs in N worker processes (`adapters/slack/workers.py`),
+so this process only acknowledges; with 0 it runs here, on threads.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
@@ -22,6 +25,7 @@ from adapters.slack.http import EVENTS_PATH, WSGIApp, db_ok, make_wsgi
 from adapters.slack.listeners import build_bolt_app
 from adapters.slack.logs import install_log_redaction
 from adapters.slack.port import SlackPort, api_url
+from adapters.slack.workers import WorkerPool
 from bot.app import App, build
 from bot.config import ConfigError, Settings
 
@@ -36,7 +40,7 @@ class SlackRuntime:
 
     def __init__(self, app: App, socket_mode: bool, *, port: int | None = None, host: str = "0.0.0.0",
                  listener_executor: Executor | None = None, view_executor: Executor | None = None,
-                 token_verification: bool = True, web: WSGIApp | None = None):
+                 token_verification: bool = True, web: WSGIApp | None = None, workers: int = 0):
         self.app = app
         self.settings = app.settings
         self.socket_mode = socket_mode
@@ -44,9 +48,11 @@ class SlackRuntime:
         self.http_port = port if port is not None else int(os.environ.get("PORT") or 3000)
         install_log_redaction()
         self.dms = DmChannels()
+        self.pool = WorkerPool(self.settings, workers, command_prefix=app.practice.prefix) if workers > 0 else None
         try:
             self.bolt = build_bolt_app(app, self.settings, dms=self.dms, listener_executor=listener_executor,
-                                       view_executor=view_executor, token_verification=token_verification)
+                                       view_executor=view_executor, token_verification=token_verification,
+                                       handoff=self.pool)
         except BoltError as exc:
             raise ConfigError([f"Slack refused SLACK_BOT_TOKEN ({_bolt_reason(exc)}) — copy the Bot User OAuth Token "
                                "(xoxb-...) again from your app's OAuth & Permissions page."]) from None
@@ -58,8 +64,11 @@ class SlackRuntime:
         self.port = SlackPort(token="" if oauth else self.settings.slack_bot_token,
                               installation_store=self.bolt.installation_store,
                               base_url=self.settings.slack_api_url, dms=self.dms)
+        database = db_ok(app)
+        pool = self.pool
         self.wsgi = make_wsgi(self.bolt, signing_secret=self.settings.slack_signing_secret or None,
-                              health=db_ok(app), fallback=web)
+                              health=(lambda: database() and pool.alive()) if pool is not None else database,
+                              fallback=web)
         self.server = None
         self.socket_handler = None
         self.thread: threading.Thread | None = None
@@ -73,6 +82,11 @@ class SlackRuntime:
         self._start(background=True)
 
     def _start(self, background: bool) -> None:
+        if self.pool is not None:
+            self.pool.start()
+        # What start-up built (the content library, the app) lives as long as the process: out of the
+        # collector's sight, a full collection no longer walks it in the middle of a burst of acks
+        gc.freeze()
         if self.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
             log.info("Slack: Socket Mode")
@@ -116,6 +130,8 @@ class SlackRuntime:
         if self.socket_handler is not None:
             self.socket_handler.close()
             self.socket_handler = None
+        if self.pool is not None:
+            self.pool.stop()
 
 
 def _bolt_reason(exc: BoltError) -> str:
@@ -130,7 +146,7 @@ def main(settings: Settings, http: bool, port: int) -> int:
 
     settings.require_slack(socket_mode=not http)
     app = build(settings, command_prefix="/sensebot ")
-    runtime = SlackRuntime(app, socket_mode=not http, port=port)
+    runtime = SlackRuntime(app, socket_mode=not http, port=port, workers=settings.slack_workers)
     scheduler = Scheduler(app.practice)
     loop = DispatchLoop(Dispatcher(app.db, app.practice.clock, {"slack": runtime.port}), settings.dispatch_seconds)
 

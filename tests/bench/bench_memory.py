@@ -8,6 +8,10 @@ fakes run in this process, so they are not part of what is measured. Once Slack 
 and the Discord client has identified on the gateway (READY) and synced its commands, the process
 is left idle and its VmRSS (from /proc/<pid>/status) sampled every 0.5 s. Target: <= 150 MB.
 
+The Slack adapter does its work after each ack in a worker process (`SLACK_WORKERS`, default 1),
+so the bot is now more than one process: each is reported, and the total as proportional set
+size (Pss, /proc/<pid>/smaps_rollup: shared pages counted once across them) against the target.
+
     python tests/bench/bench_memory.py [--idle 10]
 """
 from __future__ import annotations
@@ -46,6 +50,21 @@ def status(pid: int) -> dict[str, int]:
     return out
 
 
+def children(pid: int) -> list[int]:
+    """The process's child processes (the Slack worker processes)."""
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids += [int(k) for k in (task / "children").read_text().split()]
+    return kids
+
+
+def pss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -76,7 +95,8 @@ def main() -> int:
                PORT=str(port), PYTHONPATH=str(ROOT),
                SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.url,
                DISCORD_TOKEN=DISCORD_TOKEN, DISCORD_API_URL=api.url, DISCORD_GATEWAY_URL=discord.gateway.url,
-               DISCORD_GUILD_ID=str(api.guild_id), DISCORD_APPLICATION_ID=str(api.application_id))
+               DISCORD_GUILD_ID=str(api.guild_id), DISCORD_APPLICATION_ID=str(api.application_id),
+               SLACK_WORKERS=os.environ.get("SLACK_WORKERS", "1"))
     log = open(Path(tmp.name) / "run.log", "w+")  # noqa: SIM115 - the server writes to it for the whole run
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env, stdout=log,
@@ -106,6 +126,8 @@ def main() -> int:
             samples.append(status(proc.pid)["VmRSS"])
             time.sleep(0.5)
         final = status(proc.pid)
+        workers = {kid: status(kid) for kid in children(proc.pid)}
+        pss = {pid: pss_kb(pid) for pid in (proc.pid, *workers)}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -119,7 +141,11 @@ def main() -> int:
     mb = 1024
     rows = [["sensebot run (Slack HTTP + Discord gateway, idle)", connected_at["VmRSS"] / mb, min(samples) / mb,
              median(samples) / mb, max(samples) / mb, final["VmHWM"] / mb, final.get("RssAnon", 0) / mb,
-             final.get("RssFile", 0) / mb, final["Threads"], 150]]
+             final.get("RssFile", 0) / mb, final["Threads"], ""]]
+    rows += [[f"Slack worker process {kid}", "", "", "", w["VmRSS"] / mb, w["VmHWM"] / mb, w.get("RssAnon", 0) / mb,
+              w.get("RssFile", 0) / mb, w["Threads"], ""] for kid, w in workers.items()]
+    total = sum(pss.values()) / mb
+    rows.append([f"all {len(pss)} processes (Pss)", "", "", "", total, "", "", "", "", 150])
     headers = ["process", "RSS at connect MB", "idle min MB", "idle median MB", "idle max MB", "peak (VmHWM) MB",
                "anon MB", "file MB", "threads", "target MB"]
     print(table(headers, rows))
@@ -129,7 +155,7 @@ def main() -> int:
         print(f"log: {len(problems)} error lines, first: {problems[0]}")
     path = write("memory", {"slack_healthz_seconds": slack_up, "discord_ready_seconds": discord_up,
                             "idle_seconds": args.idle, "samples_kb": samples, "status_at_connect": connected_at,
-                            "status_final": final, "exit_code": rc, "log_error_lines": len(problems),
+                            "status_final": final, "workers": workers, "pss_kb": pss, "total_pss_mb": total, "exit_code": rc, "log_error_lines": len(problems),
                             "rows": [dict(zip(headers, r, strict=False)) for r in rows]})
     print(f"\nwrote {path}")
     log.close()

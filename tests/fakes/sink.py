@@ -14,10 +14,11 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from bot.messages import Message
 from bot.ports import DeliveryError
+from tests.fakes.server import FakeServer
 
 
 class Sink:
@@ -68,8 +69,7 @@ class Sink:
                 self.end_headers()
                 self.wfile.write(out)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = FakeServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/post"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

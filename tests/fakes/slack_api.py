@@ -32,9 +32,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.server import FakeServer
 
 
 @dataclass
@@ -160,7 +162,7 @@ class FakeSlack:
         self._files = 0
         self._rng = random.Random(self.seed)
         self._buckets = TokenBuckets()
-        self.server: ThreadingHTTPServer | None = None
+        self.server: FakeServer | None = None
         self.thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -193,8 +195,7 @@ class FakeSlack:
                 self.end_headers()
                 self.wfile.write(out)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = FakeServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), name="fake-slack", daemon=True)
         self.thread.start()
         return self
