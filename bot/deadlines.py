@@ -34,3 +34,18 @@ def check_votes_open(ctx: Ctx, team: Team, rnd: Round) -> None:
         raise UserError(f"Voting on this round has closed (at {when(rnd.vote_deadline, team)}); the results are posted.")
     if rnd.phase == "answering":
         raise UserError(f"Voting opens at {when(rnd.answer_deadline, team)}, when answers are revealed.")
+
+
+def round_status(ctx: Ctx, team: Team, rnd: Round) -> str:
+    """Where a round stands, by the clock: between a deadline and the scheduler's step that acts on
+    it, the round already reads as it will a moment later (no Answer button that could only be refused)."""
+    now = ctx.now()
+    if answers_open(ctx, rnd):
+        return f"This round is open for answers until {when(rnd.answer_deadline, team)}."
+    if rnd.phase == "closed":
+        return "This round is closed."
+    if now >= rnd.vote_deadline:
+        return f"Voting closed at {when(rnd.vote_deadline, team)}; the results are on their way."
+    if rnd.phase == "answering":
+        return f"Answers closed at {when(rnd.answer_deadline, team)}; they are revealed for voting in a moment."
+    return f"This round is voting until {when(rnd.vote_deadline, team)}."

@@ -213,7 +213,9 @@ class Practice:
             if partner is not None:
                 sections.append(Section("Mock partner", f"{partner[0]}. {partner[1]}"))
             if rnd is not None:
-                sections.append(Section("Open round", f"{ctx.library.prompt(rnd.prompt_id).title if ctx.library.prompt(rnd.prompt_id) else rnd.prompt_id} ({rnd.phase})"))
+                prompt = ctx.library.prompt(rnd.prompt_id)
+                sections.append(Section("Open round", f"{prompt.title if prompt else rnd.prompt_id}. "
+                                                      f"{deadlines.round_status(ctx, team, rnd)}"))
             sections.append(Section("Your settings", f"Reminders {'on' if member.reminders else 'off'} (quiet {member.quiet_start}–{member.quiet_end}) · "
                                                      f"{'hidden from' if member.leaderboard_opt_out else 'shown on'} leaderboards"))
             return Message("Your practice", mine.text if mine.sections else "", sections=tuple(sections),
@@ -514,10 +516,9 @@ class Practice:
         prompt = ctx.library.prompt(rnd.prompt_id)
         msg = rounds.prompt_message(prompt, rnd, team)
         mine = answers.mine(ctx, team, rnd, member)
-        status = {"answering": "open for answers", "voting": "voting", "closed": "closed"}[rnd.phase]
-        note = f"This round is {status}. " + ("You've answered. " if mine else "You haven't answered. ")
-        case = Message(msg.title, msg.text, msg.sections, msg.buttons if rnd.phase == "answering" else (),
-                       footer=note.strip())
+        note = f"{deadlines.round_status(ctx, team, rnd)} " + ("You've answered." if mine else "You haven't answered.")
+        case = Message(msg.title, msg.text, msg.sections, msg.buttons if deadlines.answers_open(ctx, rnd) else (),
+                       footer=note)
         if mine is None:
             return Reply(messages=(case,))
         own = rounds.answer_message(ctx, team, mine, "you", with_rate=False)  # all of it, added text included

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import delete, func, select
 
-from bot import calibration, outbox, results, reviewers, streaks
+from bot import calibration, deadlines, outbox, results, reviewers, streaks
 from bot.content import CATEGORY_NAMES, DEFAULT_FAMILIES, STEPS, Prompt
 from bot.context import Ctx, UserError
 from bot.localtime import as_utc, local_date, local_wall_to_utc, parse_hhmm
@@ -190,11 +190,8 @@ def progress_message(ctx: Ctx, team: Team, rnd: Round) -> Message:
     voted = ctx.session.exec(select(func.count(Vote.id)).join(Answer, Answer.id == Vote.answer_id).where(
         Vote.team_id == team.id, Answer.round_id == rnd.id)).one()
     prompt = ctx.library.prompt(rnd.prompt_id)
-    if rnd.phase == "answering":
-        text = f"Open for answers until {when(rnd.answer_deadline, team)}: {plural(answered, 'answer')} so far."
-    else:
-        text = (f"Voting until {when(rnd.vote_deadline, team)}: {plural(answered, 'answer')}, "
-                f"{plural(voted, 'vote')} so far.")
+    counts = plural(answered, "answer") + ("" if deadlines.answers_open(ctx, rnd) else f", {plural(voted, 'vote')}")
+    text = f"{deadlines.round_status(ctx, team, rnd)} {counts} so far."
     return Message(f"In progress: {prompt.title if prompt else rnd.prompt_id}", text,
                    footer="Results are posted when voting closes.")
 
