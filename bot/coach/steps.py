@@ -27,6 +27,7 @@ _STOP = frozenset("this that it them these those what which who they there here 
                   "things stuff something everything anything all same way well good nice".split())
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _NAMED = re.compile(r"^\s*[^—–:;.]{3,80}?\s+[—–]\s")
+_CLAUSE = re.compile(r",\s*(?:and\s+|but\s+)?|\s+and\s+|\s+but\s+")
 
 
 @dataclass
@@ -71,33 +72,42 @@ def read_scope(text: str, prompt: Prompt | None) -> StepReading:
 
 
 def personas(text: str) -> list[str]:
-    """Distinct roles that come with a need ("backend developers need clear error codes")."""
+    """Distinct roles that come with a need ("backend developers need clear error codes").
+
+    A sentence may hold several, run together ("indie developers need a quick setup, security
+    teams need audit logs and ops leads want predictable cost"): each need takes the roles named
+    between the previous recognised persona and itself, after the last clause break."""
     found: list[str] = []
     # A named segment ("Cost-sensitive senders — low price; reliability matters less") is one
     # piece however it is punctuated; other units split where one role's need ends.
     pieces = [s for u in units(text) for s in ([u] if _NAMED.match(u) else re.split(r";\s+|\s+whereas\s+|\s+while\s+", u))]
     for piece in pieces:
-        need = p.NEED.search(piece)
-        if not need:
-            continue
-        after = [w.lower() for w in _WORD.findall(piece[need.end():])]
-        named = re.match(r"^\s*([^—–:;.]{3,80}?)\s+[—–:]\s", piece)
-        # "support teams also care about this": a role without a need; a named segment
-        # ("Consumers — confirmation") states its need in as little as one word.
-        if sum(len(w) > 3 and w not in _STOP for w in after) < (1 if named else 2):
-            continue
-        if named and len(named.group(1).split()) <= 8 and need.start() <= named.end():
-            key = named.group(1).lower().strip()
-            if key not in found:
-                found.append(key)  # "Compliance reviewers — keyword search...": a named segment with its need
-            continue
-        roles = [m for m in p.ROLE.finditer(piece[:max(need.start(), 1)] if need.start() > 0 else piece)
-                 if not (_GENERIC.match(m.group(0).strip()) and _DETERMINER.search(piece[:m.start()] or " the"))]
-        specific = [m for m in roles if not _GENERIC.match(m.group(0).strip())]
-        for m in specific or roles:  # "the main user is the backend developer": one persona, the specific one
-            key = re.sub(r"s$", "", m.group(0).lower().strip())
-            if key not in found:
-                found.append(key)
+        start = 0
+        for need in p.NEED.finditer(piece):
+            after = [w.lower() for w in _WORD.findall(piece[need.end():])]
+            named = re.match(r"^\s*([^—–:;.]{3,80}?)\s+[—–:]\s", piece) if start == 0 else None
+            # "support teams also care about this": a role without a need; a named segment
+            # ("Consumers — confirmation") states its need in as little as one word.
+            if sum(len(w) > 3 and w not in _STOP for w in after) < (1 if named else 2):
+                continue
+            if named and len(named.group(1).split()) <= 8 and need.start() <= named.end():
+                key = named.group(1).lower().strip()
+                if key not in found:
+                    found.append(key)  # "Compliance reviewers — keyword search...": a named segment with its need
+                start = need.end()
+                continue
+            window = piece[start:need.start()] if need.start() > start else piece[start:] if start == 0 else ""
+            if start > 0:
+                window = _CLAUSE.split(window)[-1]  # "…a quick setup, security teams need": the roles after the break
+            roles = [m for m in p.ROLE.finditer(window)
+                     if not (_GENERIC.match(m.group(0).strip()) and _DETERMINER.search(window[:m.start()] or " the"))]
+            specific = [m for m in roles if not _GENERIC.match(m.group(0).strip())]
+            for m in specific or roles:  # "the main user is the backend developer": one persona, the specific one
+                key = re.sub(r"s$", "", m.group(0).lower().strip())
+                if key not in found:
+                    found.append(key)
+            if roles:
+                start = need.end()
     return found
 
 

@@ -313,3 +313,22 @@ def test_score_tips_follow_the_family(lib, data):
         assert bare.covered and any(word in t for t in bare.tips) and not bare.missing, (family, bare.tips)
         full = coach.steps.read_score(plain_score + " " + extra, p)
         assert not any(word in t for t in full.tips) and any(word in s for s in full.strong), (family, full.strong)
+
+
+@pytest.mark.parametrize("segment", [
+    "Indie developers need a five-minute setup, enterprise security teams need audit logs and finance leads want "
+    "predictable cost",
+    "indie developers need a quick setup and enterprise security teams need audit logs for every key",
+    "Two personas: backend developers who need clear error codes, and support agents who need delivery status",
+])
+def test_personas_run_together_in_one_sentence_are_each_read(segment):
+    """People write their segments in one sentence as often as one per line: two or three personas
+    with their needs are not one (the coach used to say "you name only one persona")."""
+    r = coach.steps.read_segment(segment, None)
+    assert r.covered and len(r.personas) >= 2, r.personas
+    assert "only one persona" not in r.missing
+
+
+def test_a_role_named_inside_a_need_is_not_a_second_persona():
+    r = coach.steps.read_segment("Backend developers need their customers to trust every message they send", None)
+    assert r.personas == ["backend developer"]
