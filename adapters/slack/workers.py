@@ -27,7 +27,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from adapters.slack.listeners import Pipeline
+from adapters.slack.pipeline import Pipeline
 from adapters.slack.logs import install_log_redaction
 from bot.config import Settings, configure_logging
 
