@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlmodel import select
@@ -20,6 +21,7 @@ from bot import (
     deadlines,
     day,
     drills,
+    due,
     forms,
     leaderboard,
     members,
@@ -161,11 +163,37 @@ class Practice:
                                                 "e.g. setup #pm-practice 09:00 Europe/Berlin mon-fri.")
 
     def run_due(self, team_id: int) -> list[tuple[str, str]]:
-        """Run a team's due steps in one transaction (the scheduler's job calls this)."""
+        """Run a team's due steps and store its next due time, in one transaction."""
+        return self.run_team(team_id)[0]
+
+    def run_team(self, team_id: int) -> tuple[list[tuple[str, str]], datetime | None]:
+        """The scheduler's work for one team, in one transaction: run its due steps, then compute and
+        store (`teams.next_due_at`) when its next step is due, and return (steps run, that time).
+        If a step fails, everything rolls back and the stored time stays as it was — due — so the
+        next sweep tries again."""
         with self.db.transaction() as session:
             ctx = self._ctx(session)
+            due.hold(ctx, team_id)
             team = session.get(Team, team_id)
-            return day.run_due(ctx, team) if team is not None else []
+            if team is None:
+                return [], None
+            ran = day.run_due(ctx, team)
+            return ran, self._store_next_due(ctx, team)
+
+    def next_due(self, team_id: int) -> datetime | None:
+        """When the team's next step is due (None: removed or gone); stored for the sweep on the way."""
+        def compute(ctx: Ctx) -> datetime | None:
+            due.hold(ctx, team_id)
+            team = ctx.session.get(Team, team_id)
+            return self._store_next_due(ctx, team) if team is not None else None
+        return self.with_ctx(compute)
+
+    @staticmethod
+    def _store_next_due(ctx: Ctx, team: Team) -> datetime | None:
+        steps = day.upcoming(ctx, team) if team.removed_at is None else []
+        at = steps[0].due if steps else None
+        due.store(ctx, team, at)
+        return at
 
     def housekeeping(self) -> list[int]:
         """Retention for every team, then deletion of teams removed past the grace period; returns the
@@ -363,7 +391,7 @@ class Practice:
 
     def _admin(self, ctx: Ctx, team: Team, who: Who, name: str, args: tuple[str, ...]) -> Reply:
         if name != "status":
-            ctx.session.info["team_changed"] = team.id  # reschedule this team once the change commits
+            due.changed(ctx, team)  # any admin change can move the team's next step earlier
         if name == "setup":
             return Reply.note("Set up", schedule.change(ctx, team, lambda: teams.setup(ctx, team, who.user_id, args)))
         if name in ("pause", "resume"):

@@ -1,0 +1,62 @@
+"""Each team's next due time, kept in the database (`teams.next_due_at`), so the per-minute sweep
+runs only the teams with work due — its cost follows the due work, not the number of teams.
+
+The stored time is a hint with one rule that keeps it safe: it may be EARLIER than the truth
+(the sweep then runs the team once for nothing and stores the right time), never later. NULL
+means "unknown: recompute". The rule lives in two functions:
+
+- `changed` is called, in its own transaction, by everything in the core that can make a step
+  due earlier than the stored time — a settings change (setup, time, zone, days, pause/resume,
+  skip/unskip, windows, grace, reviewers, digest…), a restored team, a mock drill started or
+  moved to its next stage. It clears the stored time in the database, not in a process's
+  memory: several processes share the database (the web pages, a second worker), and only the
+  leader's scheduler runs steps, so the leader must learn of a change it did not make. It also
+  sets `session.info["team_changed"]`, so the process that made the change reschedules the
+  team's job as soon as the change commits (a precise trigger; the database stays the truth).
+- `store` is called where the next due time is computed (after a team's due steps run, and on
+  every reschedule). It first takes the team row's write lock (`hold`), then reads and
+  computes: a change committing meanwhile either lands before the read (and is seen) or waits
+  for this transaction and clears the stored time after it. A stale time can't overwrite a NULL.
+
+Rounds opened, revealed and closed, and nudges recorded, all happen inside `run_due`, which
+stores the new time in the same transaction. Time passing never makes a step earlier. What no
+rule foresees (a hand-edited row, a restored backup, retention deleting a round) is caught by
+the scheduler's hourly full pass, which recomputes every team.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from bot.context import Ctx
+from bot.store.models import Team
+
+
+def changed(ctx: Ctx, team: Team) -> None:
+    """Something that can make this team's next step due earlier happened in this transaction."""
+    ctx.session.info["team_changed"] = team.id  # this process reschedules once the change commits
+    ctx.session.execute(update(Team).where(Team.id == team.id).values(next_due_at=None)
+                        .execution_options(synchronize_session=False))
+
+
+def hold(ctx: Ctx, team_id: int) -> None:
+    """Take the team row's write lock before reading what the next due time depends on (see above).
+    A write rather than SELECT … FOR UPDATE: SQLite has no row locks, and a write is what makes
+    both databases serialise this transaction with a concurrent `changed`."""
+    ctx.session.execute(update(Team).where(Team.id == team_id).values(next_due_at=None)
+                        .execution_options(synchronize_session=False))
+
+
+def store(ctx: Ctx, team: Team, due: datetime | None) -> None:
+    """Keep the team's next due time (after `hold` in this transaction)."""
+    ctx.session.execute(update(Team).where(Team.id == team.id).values(next_due_at=due)
+                        .execution_options(synchronize_session=False))
+
+
+def due_team_ids(ctx: Ctx, now: datetime) -> list[int]:
+    """Teams (not removed) whose next due time has come or is unknown: the sweep's work."""
+    q = select(Team.id).where(Team.removed_at.is_(None),
+                              (Team.next_due_at.is_(None)) | (Team.next_due_at <= now))
+    return list(ctx.session.exec(q.order_by(Team.id)))
