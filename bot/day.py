@@ -74,9 +74,9 @@ def upcoming(ctx: Ctx, team: Team, horizon_days: int = 8) -> list[Step]:
             if not team.paused:
                 steps += schedule.round_steps(team, rnd)
             steps.append(Step(f"{rnd.local_date}#{rnd.id}:reveal", "reveal", rnd.answer_deadline, rnd.local_date))
-        if team.reviewers > 0:
-            steps.append(Step(f"{rnd.local_date}#{rnd.id}:review-reminder", "review-reminder",
-                              reviewers.reminder_due(rnd), rnd.local_date))
+        # listed whatever team.reviewers says now: run_due reminds the reviewers already assigned
+        steps.append(Step(f"{rnd.local_date}#{rnd.id}:review-reminder", "review-reminder",
+                          reviewers.reminder_due(rnd), rnd.local_date))
         steps.append(Step(f"{rnd.local_date}#{rnd.id}:results", "results", rnd.vote_deadline, rnd.local_date))
     for i in (0, 7):
         steps.append(digest_step(team, start + timedelta(days=i)))

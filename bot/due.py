@@ -13,10 +13,12 @@ means "unknown: recompute". The rule lives in two functions:
   leader's scheduler runs steps, so the leader must learn of a change it did not make. It also
   sets `session.info["team_changed"]`, so the process that made the change reschedules the
   team's job as soon as the change commits (a precise trigger; the database stays the truth).
-- `store` is called where the next due time is computed (after a team's due steps run, and on
-  every reschedule). It first takes the team row's write lock (`hold`), then reads and
-  computes: a change committing meanwhile either lands before the read (and is seen) or waits
-  for this transaction and clears the stored time after it. A stale time can't overwrite a NULL.
+- `store` is called in one place: after a team's due steps ran, in the same transaction
+  (`Practice.run_team`). Only there is "the first step after now" the truth — elsewhere a step
+  already due but not yet run (a nudge after a resume) would be missed. The transaction first
+  takes the team row's write lock (`hold`), then reads and computes: a change committing
+  meanwhile either lands before the read (and is seen) or waits for this transaction and clears
+  the stored time after it. A stale time can't overwrite a NULL.
 
 Rounds opened, revealed and closed, and nudges recorded, all happen inside `run_due`, which
 stores the new time in the same transaction. Time passing never makes a step earlier. What no

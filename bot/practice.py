@@ -181,17 +181,22 @@ class Practice:
             return ran, self._store_next_due(ctx, team)
 
     def next_due(self, team_id: int) -> datetime | None:
-        """When the team's next step is due (None: removed or gone); stored for the sweep on the way."""
+        """When the team's next step after now is due (None: removed or gone). Not stored: only
+        `run_team` may store it, having run what is due — a step already due but not yet run (a
+        nudge after a resume) isn't among the steps after now, so a time computed here could be
+        later than the truth."""
         def compute(ctx: Ctx) -> datetime | None:
-            due.hold(ctx, team_id)
             team = ctx.session.get(Team, team_id)
-            return self._store_next_due(ctx, team) if team is not None else None
+            return self._next_due(ctx, team) if team is not None else None
         return self.with_ctx(compute)
 
     @staticmethod
-    def _store_next_due(ctx: Ctx, team: Team) -> datetime | None:
+    def _next_due(ctx: Ctx, team: Team) -> datetime | None:
         steps = day.upcoming(ctx, team) if team.removed_at is None else []
-        at = steps[0].due if steps else None
+        return steps[0].due if steps else None
+
+    def _store_next_due(self, ctx: Ctx, team: Team) -> datetime | None:
+        at = self._next_due(ctx, team)
         due.store(ctx, team, at)
         return at
 

@@ -63,7 +63,7 @@ def sweep() -> None:
     if not sched.leader.check():
         return
     now = sched.practice.clock.now()
-    full = not was or sched.last_full_pass is None or now - sched.last_full_pass >= FULL_PASS
+    full = not was or sched.last_full_pass is None or now - sched.last_full_pass >= sched.full_pass
     try:
         team_ids = sched.team_ids() if full else sched.due_team_ids()
     except Exception as exc:
@@ -81,8 +81,9 @@ def sweep() -> None:
 
 
 class Scheduler:
-    def __init__(self, practice: Practice, leader: Leader | None = None):
+    def __init__(self, practice: Practice, leader: Leader | None = None, full_pass: timedelta = FULL_PASS):
         self.practice = practice
+        self.full_pass = full_pass  # how often the sweep runs every team (the safety net)
         self.leader = leader or Leader(practice.db, practice.clock)
         self.aps = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
@@ -96,11 +97,13 @@ class Scheduler:
         return self.practice.with_ctx(lambda ctx: due.due_team_ids(ctx, ctx.now()))
 
     def next_due(self, team_id: int) -> datetime | None:
-        """The team's next due step (computed, and stored for the sweep)."""
+        """The team's next step after now (computed only: `run_team` stores the sweep's time)."""
         return self.practice.next_due(team_id)
 
     def reschedule(self, team_id: int) -> None:
-        """Point the team's job at its next due step (called at start and on every settings change)."""
+        """Point the team's job at its next step (on every settings change in this process). The stored
+        time stays cleared, so the next sweep also runs the team: a step the change made due now
+        (a nudge after a resume) runs then."""
         self.point_job(team_id, self.next_due(team_id))
 
     def point_job(self, team_id: int, at: datetime | None) -> None:

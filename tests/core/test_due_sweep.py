@@ -83,6 +83,39 @@ def test_resume_in_another_process_runs_the_due_nudge_at_the_next_sweep(leader, 
     assert [t for t in bot.port.titles("channel") if t.startswith("Step")] == ["Step 1 of 4 — Scope"]
 
 
+def test_a_resume_in_the_leaders_own_process_runs_the_due_nudge_at_the_next_sweep(leader):
+    """Found by the simulation: the process that made the change rescheduled the team and stored its
+    next step after now, so a nudge the resume made due at once waited for that step (the reveal)."""
+    bot, _ = leader
+    sweep_at(bot, datetime(2026, 11, 23, 9, 0, 30, tzinfo=BERLIN))
+    bot.cmd("admin", "pause", admin=True)
+    sweep_at(bot, datetime(2026, 11, 23, 9, 1, 30, tzinfo=BERLIN))
+    bot.clock.set(datetime(2026, 11, 23, 9, 40, tzinfo=BERLIN))
+    bot.cmd("admin", "resume", admin=True)  # this process's listener reschedules the team's job
+    sweep_at(bot, datetime(2026, 11, 23, 9, 41, tzinfo=BERLIN))
+    assert [t for t in bot.port.titles("channel") if t.startswith("Step")] == ["Step 1 of 4 — Scope"]
+
+
+def test_a_review_reminder_runs_on_time_after_reviewers_are_set_to_zero(leader):
+    """Found by the simulation: the plan listed the review reminder only while `reviewers` > 0, but
+    the reviewers already assigned are reminded either way — so it ran hours late, at the next step."""
+    from bot.store.models import Round, RoundStep
+    from tests.core.test_dialogue import GOOD
+    bot, _ = leader
+    sweep_at(bot, datetime(2026, 11, 23, 9, 0, 30, tzinfo=BERLIN))
+    with bot.db.session() as s:
+        rnd = s.exec(select(Round)).one()
+    for user in ("ada", "bo", "cy"):
+        bot.submit(user, "answer", GOOD, {"round_id": str(rnd.id)})
+    sweep_at(bot, datetime(2026, 11, 23, 17, 0, 30, tzinfo=BERLIN))  # answers close: voting, reviewers assigned
+    bot.cmd("admin", "set reviewers 0", admin=True)
+    for minute in range(0, 30, 10):  # nothing else is due before the reminder at 19:00
+        sweep_at(bot, datetime(2026, 11, 23, 18, 50, tzinfo=BERLIN) + timedelta(minutes=minute))
+    with bot.db.session() as s:
+        step = s.exec(select(RoundStep).where(RoundStep.key.endswith(":review-reminder"))).one()
+    assert step.ran_at.astimezone(UTC) - step.due_at.astimezone(UTC) <= timedelta(minutes=1)
+
+
 def test_a_started_mock_drill_nudges_on_time_although_the_stored_next_due_was_hours_away(leader, library):
     bot, _ = leader
     saturday = datetime(2026, 11, 28, 10, 0, tzinfo=BERLIN)
