@@ -173,12 +173,14 @@ class Practice:
         next sweep tries again."""
         with self.db.transaction() as session:
             ctx = self._ctx(session)
-            due.hold(ctx, team_id)
             team = session.get(Team, team_id)
             if team is None:
                 return [], None
+            seen = team.next_due_at  # stored only if no change replaces it meanwhile (bot/due.py)
             ran = day.run_due(ctx, team)
-            return ran, self._store_next_due(ctx, team)
+            at = self._next_due(ctx, team)
+            due.store(ctx, team, at, seen)
+            return ran, at
 
     def next_due(self, team_id: int) -> datetime | None:
         """When the team's next step after now is due (None: removed or gone). Not stored: only
@@ -194,11 +196,6 @@ class Practice:
     def _next_due(ctx: Ctx, team: Team) -> datetime | None:
         steps = day.upcoming(ctx, team) if team.removed_at is None else []
         return steps[0].due if steps else None
-
-    def _store_next_due(self, ctx: Ctx, team: Team) -> datetime | None:
-        at = self._next_due(ctx, team)
-        due.store(ctx, team, at)
-        return at
 
     def housekeeping(self) -> list[int]:
         """Retention for every team, then deletion of teams removed past the grace period; returns the

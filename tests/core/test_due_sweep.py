@@ -62,11 +62,34 @@ def test_settings_changed_in_another_process_still_prompt_on_time_from_the_leade
     web = TeamBot(bot.db, bot.clock, library)
     bot.clock.set(datetime(2026, 11, 23, 8, 10, tzinfo=BERLIN))
     web.cmd("admin", "setup #practice 08:30 Europe/Berlin mon-fri", admin=True)
-    assert next_due_at(bot) is None  # cleared in the change's own transaction: "unknown"
+    assert next_due_at(bot) == datetime(2026, 11, 23, 7, 10, tzinfo=UTC)  # lowered to the change's instant: due now
     sweep_at(bot, datetime(2026, 11, 23, 8, 11, tzinfo=BERLIN))
     assert next_due_at(bot) == datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
     sweep_at(bot, datetime(2026, 11, 23, 8, 30, 40, tzinfo=BERLIN))
     assert len(prompts(bot)) == 1  # at 08:30, not at 09:00 and not an hour later
+
+
+def test_a_change_committed_while_the_leader_runs_the_team_is_not_overwritten(leader, library, monkeypatch):
+    """The leader read the team's settings, another process changed them and committed, then the
+    leader stored the next due time it computed from the old ones: that must not hide the change."""
+    from bot import day
+    bot, _ = leader
+    sweep_at(bot, datetime(2026, 11, 23, 8, 1, tzinfo=BERLIN))
+    web = TeamBot(bot.db, bot.clock, library)
+    real, fired = day.run_due, []
+
+    def run_due_with_a_change_meanwhile(ctx, team):
+        if not fired:
+            fired.append(web.cmd("admin", "setup #practice 08:30 Europe/Berlin mon-fri", admin=True))
+        return real(ctx, team)
+    monkeypatch.setattr(day, "run_due", run_due_with_a_change_meanwhile)
+    bot.clock.set(datetime(2026, 11, 23, 8, 10, tzinfo=BERLIN))
+    _, computed = bot.practice.run_team(bot.team_id())
+    assert fired and computed == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # from the settings it had read
+    assert next_due_at(bot) == datetime(2026, 11, 23, 7, 10, tzinfo=UTC)  # the change's mark stays: due now
+    monkeypatch.setattr(day, "run_due", real)
+    sweep_at(bot, datetime(2026, 11, 23, 8, 11, tzinfo=BERLIN))
+    assert next_due_at(bot) == datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
 
 
 def test_resume_in_another_process_runs_the_due_nudge_at_the_next_sweep(leader, library):
@@ -124,7 +147,7 @@ def test_a_started_mock_drill_nudges_on_time_although_the_stored_next_due_was_ho
     other = TeamBot(bot.db, bot.clock, library)  # the member's DM reaches another process
     bot.clock.set(saturday + timedelta(minutes=1))
     other.cmd("ada", "drill mock")
-    assert next_due_at(bot) is None
+    assert next_due_at(bot) == (saturday + timedelta(minutes=1)).astimezone(UTC)
     sweep_at(bot, saturday + timedelta(minutes=2))
     assert next_due_at(bot) == (saturday + timedelta(minutes=4)).astimezone(UTC)  # Context: 3 minutes
     sweep_at(bot, saturday + timedelta(minutes=4, seconds=30))
