@@ -49,7 +49,7 @@ class Team(SQLModel, table=True):
     held_open_at: datetime | None = None
     held_open_date: date | None = None
     # The earliest upcoming scheduled step (bot/due.py): the per-minute sweep runs only teams whose
-    # time has come; NULL means unknown, and every change that can make a step earlier clears it.
+    # time has come or is unknown (NULL); a change that can make a step earlier lowers it to now.
     next_due_at: datetime | None = Field(default=None, index=True)
 
 

@@ -4,8 +4,9 @@ Revision ID: 0008_due
 Revises: 0007_families
 Create Date: 2026-12-02
 
-teams.next_due_at (UTC, nullable, indexed) is the team's earliest upcoming scheduled step, written
-whenever the scheduler computes it and cleared by every change that can make a step due earlier.
+teams.next_due_at (UTC, nullable, indexed) is the team's earliest upcoming scheduled step, stored
+each time the scheduler runs the team and lowered to "due now" by every change that can make a
+step due earlier (bot/due.py).
 Existing teams get NULL, which means "unknown": the first sweep after the upgrade recomputes it.
 round_steps gets an index on (team_id, due_at): running a team reads its recent steps in one query.
 """
