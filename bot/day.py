@@ -39,9 +39,9 @@ LOOKBACK_DAYS = 2
 RECENT_DAYS = 7
 
 
-def day_steps(ctx: Ctx, team: Team, day: date) -> list[Step]:
+def day_steps(ctx: Ctx, team: Team, day: date, known: schedule.Announced | None = None) -> list[Step]:
     """The opening of local date `day` and the steps its round will have, if it opens (see schedule)."""
-    opening = schedule.open_step(ctx, team, day)
+    opening = schedule.open_step(ctx, team, day, known)
     return [opening, *schedule.projected_steps(team, opening)] if opening is not None else []
 
 
@@ -66,16 +66,17 @@ def upcoming(ctx: Ctx, team: Team, horizon_days: int = 8) -> list[Step]:
     now, start = ctx.now(), today(ctx, team)
     steps: list[Step] = []
     if not team.paused:
+        known = schedule.Announced(ctx, team, start - timedelta(days=1))
         for i in range(-1, horizon_days):
-            steps += day_steps(ctx, team, start + timedelta(days=i))
+            steps += day_steps(ctx, team, start + timedelta(days=i), known)
     for rnd in ctx.session.exec(select(Round).where(Round.team_id == team.id, Round.phase != "closed")):
         if rnd.phase == "answering":
             if not team.paused:
                 steps += schedule.round_steps(team, rnd)
             steps.append(Step(f"{rnd.local_date}#{rnd.id}:reveal", "reveal", rnd.answer_deadline, rnd.local_date))
-        if team.reviewers > 0:
-            steps.append(Step(f"{rnd.local_date}#{rnd.id}:review-reminder", "review-reminder",
-                              reviewers.reminder_due(rnd), rnd.local_date))
+        # listed whatever team.reviewers says now: run_due reminds the reviewers already assigned
+        steps.append(Step(f"{rnd.local_date}#{rnd.id}:review-reminder", "review-reminder",
+                          reviewers.reminder_due(rnd), rnd.local_date))
         steps.append(Step(f"{rnd.local_date}#{rnd.id}:results", "results", rnd.vote_deadline, rnd.local_date))
     for i in (0, 7):
         steps.append(digest_step(team, start + timedelta(days=i)))
@@ -84,11 +85,38 @@ def upcoming(ctx: Ctx, team: Team, horizon_days: int = 8) -> list[Step]:
     return sorted((s for s in steps if s.due > now), key=lambda s: s.due)
 
 
-def _recorded(ctx: Ctx, team: Team, key: str) -> bool:
-    return ctx.session.exec(select(RoundStep.id).where(RoundStep.team_id == team.id, RoundStep.key == key)).first() is not None
+class Recorded:
+    """Which of a team's steps are recorded, for one `run_due`: the keys of the steps due in the last
+    `WINDOW`, read in one query (an index on team and due time), then tested in memory — rather
+    than one query per step key. The same key is always recorded with a due time within `DRIFT`
+    of the step's current one (a change of time or zone moves a date's opening by under two days),
+    so a step due after `since + DRIFT` that isn't in the set isn't recorded; an older one (a round
+    of a team re-added after weeks) is looked up on its own."""
+
+    WINDOW = timedelta(days=14)
+    DRIFT = timedelta(days=3)
+
+    def __init__(self, ctx: Ctx, team: Team):
+        self.ctx, self.team = ctx, team
+        self.since = ctx.now() - self.WINDOW
+        self.keys = set(ctx.session.exec(select(RoundStep.key).where(
+            RoundStep.team_id == team.id, RoundStep.due_at >= self.since)))
+
+    def __call__(self, step: Step) -> bool:
+        if step.key in self.keys:
+            return True
+        if step.due >= self.since + self.DRIFT:
+            return False
+        return self.ctx.session.exec(select(RoundStep.id).where(
+            RoundStep.team_id == self.team.id, RoundStep.key == step.key)).first() is not None
+
+    def add(self, key: str) -> None:
+        self.keys.add(key)
 
 
-def _record(ctx: Ctx, team: Team, step: Step, status: str, note: str = "") -> str:
+def _record(ctx: Ctx, team: Team, step: Step, status: str, note: str = "", recorded: Recorded | None = None) -> str:
+    if recorded is not None:
+        recorded.add(step.key)
     ctx.session.add(RoundStep(team_id=team.id, key=step.key, status=status, due_at=step.due, ran_at=ctx.now(), note=note))
     ctx.session.flush()
     level = logging.INFO if status == "done" else logging.WARNING
@@ -103,80 +131,85 @@ def run_due(ctx: Ctx, team: Team) -> list[tuple[str, str]]:
     now, done = ctx.now(), []
     grace = timedelta(minutes=team.grace_minutes)
     start = today(ctx, team)
+    recorded = Recorded(ctx, team)
     if not team.paused and team.channel_id:
+        known = schedule.Announced(ctx, team, start - timedelta(days=LOOKBACK_DAYS))
         for i in range(LOOKBACK_DAYS, -1, -1):
-            step = schedule.open_step(ctx, team, start - timedelta(days=i))
-            if step is None or step.due > now or _recorded(ctx, team, step.key):
+            step = schedule.open_step(ctx, team, start - timedelta(days=i), known)
+            if step is None or step.due > now or recorded(step):
                 continue  # doesn't open, not due yet, or already done
             late = now - step.due
             if late > grace:
                 status = _record(ctx, team, step, "missed",
-                                 f"{int(late.total_seconds() // 60)} min late, grace {team.grace_minutes} min")
+                                 f"{int(late.total_seconds() // 60)} min late, grace {team.grace_minutes} min", recorded)
             else:
                 rounds.open_round(ctx, team, step.day, opens=step.due)
-                status = _record(ctx, team, step, "done")
+                status = _record(ctx, team, step, "done", recorded=recorded)
+                known = schedule.Announced(ctx, team, start - timedelta(days=LOOKBACK_DAYS))  # a round was announced
             done.append((step.key, status))
     for rnd in list(ctx.session.exec(select(Round).where(Round.team_id == team.id, Round.phase != "closed")
                                      .order_by(Round.opened_at, Round.id))):
         if rnd.phase == "answering" and not team.paused:
-            done += _round_steps(ctx, team, rnd, grace)
+            done += _round_steps(ctx, team, rnd, grace, recorded)
         if rnd.phase == "answering" and now >= rnd.answer_deadline:
             step = Step(f"{rnd.local_date}#{rnd.id}:reveal", "reveal", rnd.answer_deadline)
-            if not _recorded(ctx, team, step.key):
+            if not recorded(step):
                 rounds.reveal(ctx, team, rnd)
-                _record(ctx, team, step, "done")
+                _record(ctx, team, step, "done", recorded=recorded)
                 done.append((step.key, "done"))
         if rnd.phase == "voting" and now >= reviewers.reminder_due(rnd) and now < rnd.vote_deadline:
             step = Step(f"{rnd.local_date}#{rnd.id}:review-reminder", "review-reminder", reviewers.reminder_due(rnd))
-            if not _recorded(ctx, team, step.key):
+            if not recorded(step):
                 sent = reviewers.remind(ctx, team, rnd, lambda m: not _in_quiet_hours(m, team, now))
-                _record(ctx, team, step, "done", f"{sent} reminders")
+                _record(ctx, team, step, "done", f"{sent} reminders", recorded)
                 done.append((step.key, "done"))
         if rnd.phase != "closed" and now >= rnd.vote_deadline:
             step = Step(f"{rnd.local_date}#{rnd.id}:results", "results", rnd.vote_deadline)
-            if not _recorded(ctx, team, step.key):
+            if not recorded(step):
                 rounds.close(ctx, team, rnd)
-                _record(ctx, team, step, "done")
+                _record(ctx, team, step, "done", recorded=recorded)
                 done.append((step.key, "done"))
     for drill, member, key, due in drills.overdue_stages(ctx, team):
-        if due <= now < drill.expires_at and not _recorded(ctx, team, key):
+        step = Step(key, "mock-nudge", due)
+        if due <= now < drill.expires_at and not recorded(step):
             drills.nudge_overdue(ctx, team, drill, member)
-            _record(ctx, team, Step(key, "mock-nudge", due), "done")
+            _record(ctx, team, step, "done", recorded=recorded)
             done.append((key, "done"))
     step = pairs_step(team, start)
     if (step.due <= now and now - step.due <= grace and pairs.has_work(ctx, team, step.day)
-            and not _recorded(ctx, team, step.key)):
-        _record(ctx, team, step, "done", f"{pairs.weekly(ctx, team, step.day)} groups")
+            and not recorded(step)):
+        _record(ctx, team, step, "done", f"{pairs.weekly(ctx, team, step.day)} groups", recorded)
         done.append((step.key, "done"))
     step = digest_step(team, start)
-    if step.due <= now and not _recorded(ctx, team, step.key) and team.channel_id:
+    if step.due <= now and not recorded(step) and team.channel_id:
         if now - step.due > grace:
-            status = _record(ctx, team, step, "missed", "past grace")
+            status = _record(ctx, team, step, "missed", "past grace", recorded)
         else:
-            status = _record(ctx, team, step, "done", "" if digest(ctx, team, step.day) else "no rounds this week")
+            status = _record(ctx, team, step, "done", "" if digest(ctx, team, step.day) else "no rounds this week",
+                             recorded)
         done.append((step.key, status))
     return done
 
 
-def _round_steps(ctx: Ctx, team: Team, rnd: Round, grace: timedelta) -> list[tuple[str, str]]:
+def _round_steps(ctx: Ctx, team: Team, rnd: Round, grace: timedelta, recorded: Recorded) -> list[tuple[str, str]]:
     """A round's due nudges and reminder, at the times it was announced with. Of several due nudges
     (a late start, a resume after a pause) only the latest is posted; the ones it supersedes are
     recorded as skipped, so a restart doesn't post them either."""
     now, done = ctx.now(), []
-    due = [s for s in schedule.round_steps(team, rnd) if s.due <= now and not _recorded(ctx, team, s.key)]
+    due = [s for s in schedule.round_steps(team, rnd) if s.due <= now and not recorded(s)]
     nudges = [s for s in due if s.name.startswith("nudge:")]
     for step in nudges[:-1]:
-        done.append((step.key, _record(ctx, team, step, "skipped", f"superseded by {nudges[-1].name}")))
+        done.append((step.key, _record(ctx, team, step, "skipped", f"superseded by {nudges[-1].name}", recorded)))
     for step in [s for s in due if s not in nudges[:-1]]:
         late = now - step.due
         if late > grace:
             status = _record(ctx, team, step, "missed",
-                             f"{int(late.total_seconds() // 60)} min late, grace {team.grace_minutes} min")
+                             f"{int(late.total_seconds() // 60)} min late, grace {team.grace_minutes} min", recorded)
         elif step.name.startswith("nudge:"):
             rounds.nudge(ctx, team, rnd, step.name.split(":", 1)[1])
-            status = _record(ctx, team, step, "done")
+            status = _record(ctx, team, step, "done", recorded=recorded)
         else:
-            status = _record(ctx, team, step, "done", f"{remind(ctx, team, rnd)} reminders")
+            status = _record(ctx, team, step, "done", f"{remind(ctx, team, rnd)} reminders", recorded)
         done.append((step.key, status))
     return done
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from sqlmodel import select
 
-from bot import answers, coach, outbox, progress, rounds, streaks
+from bot import answers, coach, due, outbox, progress, rounds, streaks
 from bot.content import CATEGORIES, FAMILY_STEPS, SKILLS, STEPS, Prompt, SkillDrill
 from bot.context import Ctx, UserError
 from bot.inbound import parse_id
@@ -156,7 +156,7 @@ def _start_mock(ctx: Ctx, team: Team, member: Member, note: str) -> Reply:
     ctx.session.flush()
     ctx.session.add(Answer(team_id=team.id, drill_id=drill.id, member_id=member.id, source="drill",
                            created_at=ctx.now(), updated_at=ctx.now()))
-    ctx.session.info["team_changed"] = team.id  # the scheduler watches the stage clock
+    due.changed(ctx, team)  # the stage clock: its nudge may be due before the team's next step
     plan = "\n".join(f"{i}. {st.name} — {st.minutes} min" for i, st in enumerate(stages, 1))
     intro = Message(f"Mock interview ({total} min): {prompt.title}", f"{note}{prompt.text}", sections=(
         Section("The CLARITY plan", plan),
@@ -184,7 +184,7 @@ def _mock_step(ctx: Ctx, team: Team, member: Member, drill: Drill, text: str) ->
     answers.apply(answer, ctx.now(), added=f"{st.name}:\n{text}")
     drill.step += 1
     drill.stage_started_at = ctx.now()
-    ctx.session.info["team_changed"] = team.id
+    due.changed(ctx, team)  # the next stage's clock starts now
     over = spent - st.minutes * 60
     remark = (f"{st.name} took {_mmss(spent)} against {st.minutes} min — keep the next stage tighter. "
               if over >= 60 else "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlmodel import select
@@ -20,6 +21,7 @@ from bot import (
     deadlines,
     day,
     drills,
+    due,
     forms,
     leaderboard,
     members,
@@ -161,11 +163,39 @@ class Practice:
                                                 "e.g. setup #pm-practice 09:00 Europe/Berlin mon-fri.")
 
     def run_due(self, team_id: int) -> list[tuple[str, str]]:
-        """Run a team's due steps in one transaction (the scheduler's job calls this)."""
+        """Run a team's due steps and store its next due time, in one transaction."""
+        return self.run_team(team_id)[0]
+
+    def run_team(self, team_id: int) -> tuple[list[tuple[str, str]], datetime | None]:
+        """The scheduler's work for one team, in one transaction: run its due steps, then compute and
+        store (`teams.next_due_at`) when its next step is due, and return (steps run, that time).
+        If a step fails, everything rolls back and the stored time stays as it was — due — so the
+        next sweep tries again."""
         with self.db.transaction() as session:
             ctx = self._ctx(session)
             team = session.get(Team, team_id)
-            return day.run_due(ctx, team) if team is not None else []
+            if team is None:
+                return [], None
+            seen = team.next_due_at  # stored only if no change replaces it meanwhile (bot/due.py)
+            ran = day.run_due(ctx, team)
+            at = self._next_due(ctx, team)
+            due.store(ctx, team, at, seen)
+            return ran, at
+
+    def next_due(self, team_id: int) -> datetime | None:
+        """When the team's next step after now is due (None: removed or gone). Not stored: only
+        `run_team` may store it, having run what is due — a step already due but not yet run (a
+        nudge after a resume) isn't among the steps after now, so a time computed here could be
+        later than the truth."""
+        def compute(ctx: Ctx) -> datetime | None:
+            team = ctx.session.get(Team, team_id)
+            return self._next_due(ctx, team) if team is not None else None
+        return self.with_ctx(compute)
+
+    @staticmethod
+    def _next_due(ctx: Ctx, team: Team) -> datetime | None:
+        steps = day.upcoming(ctx, team) if team.removed_at is None else []
+        return steps[0].due if steps else None
 
     def housekeeping(self) -> list[int]:
         """Retention for every team, then deletion of teams removed past the grace period; returns the
@@ -365,7 +395,7 @@ class Practice:
 
     def _admin(self, ctx: Ctx, team: Team, who: Who, name: str, args: tuple[str, ...]) -> Reply:
         if name != "status":
-            ctx.session.info["team_changed"] = team.id  # reschedule this team once the change commits
+            due.changed(ctx, team)  # any admin change can move the team's next step earlier
         if name == "setup":
             return Reply.note("Set up", schedule.change(ctx, team, lambda: teams.setup(ctx, team, who.user_id, args)))
         if name in ("pause", "resume"):

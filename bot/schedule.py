@@ -34,10 +34,34 @@ class Step:
     day: date | None = None
 
 
-def open_step(ctx: Ctx, team: Team, day: date) -> Step | None:
+class Announced:
+    """What deciding which dates open reads from the database — the last round announced, and the
+    local dates the team's rounds carry from `since` on — read once per plan (two queries), not
+    once per date: the scheduler asks about nine dates for every team it runs."""
+
+    def __init__(self, ctx: Ctx, team: Team, since: date):
+        self.ctx, self.team, self.since = ctx, team, since
+        self.last = rounds.last_opened(ctx, team)
+        self._dates: set[date] | None = None
+
+    def taken(self, day: date) -> bool:
+        """A round carries local date `day` (after a timezone change, one announced in the old zone)."""
+        if self.last is None:
+            return False
+        if day >= self.since:
+            if self._dates is None:
+                self._dates = set(self.ctx.session.exec(select(Round.local_date).where(
+                    Round.team_id == self.team.id, Round.local_date >= self.since)))
+            return day in self._dates
+        return self.ctx.session.exec(
+            select(Round.id).where(Round.team_id == self.team.id, Round.local_date == day)).first() is not None
+
+
+def open_step(ctx: Ctx, team: Team, day: date, known: Announced | None = None) -> Step | None:
     """The opening of local date `day` under the current settings, or None if that date doesn't open:
     not a practice day, due before the team existed or before the last schedule change, or a round
-    was already announced on that date or later (on the current calendar)."""
+    was already announced on that date or later (on the current calendar). `known` is the rounds
+    as read for a plan of several dates (read here when not given)."""
     if not is_practice_day(team, day):
         return None
     if team.held_open_date == day and team.held_open_at is not None:
@@ -48,21 +72,22 @@ def open_step(ctx: Ctx, team: Team, day: date) -> Step | None:
             return None
     if due < as_utc(team.created_at):
         return None
-    last = rounds.last_opened(ctx, team)
+    known = known or Announced(ctx, team, day)
+    last = known.last
     if last is not None and rounds.calendar_date(team, last) >= day:
         return None
     # After a timezone change an earlier round can carry this date as announced in the old zone;
     # its open step is recorded under the plain key, so this opening gets its own.
-    taken = last is not None and ctx.session.exec(
-        select(Round.id).where(Round.team_id == team.id, Round.local_date == day)).first() is not None
+    taken = known.taken(day)
     return Step(f"{day}:open@{team.timezone}" if taken else f"{day}:open", "open", due, day)
 
 
 def next_opening(ctx: Ctx, team: Team, horizon_days: int = 8) -> Step | None:
     """The next opening due after now under the current settings."""
     now, start = ctx.now(), today(ctx, team)
+    known = Announced(ctx, team, start - timedelta(days=1))
     for i in range(-1, horizon_days):
-        step = open_step(ctx, team, start + timedelta(days=i))
+        step = open_step(ctx, team, start + timedelta(days=i), known)
         if step is not None and step.due > now:
             return step
     return None

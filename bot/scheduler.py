@@ -1,18 +1,20 @@
 """APScheduler wiring. The database is the source of truth; the scheduler holds no state.
 
-On start it rebuilds one date job per team from the team's settings: the job fires at
-the team's next due step and calls `run_team(team_id)`, which runs every due step and
-schedules the next. A sweep every minute re-checks leadership and catches anything a
-sleeping laptop or a clock jump skipped. Job functions are module-level and take ids.
+Each team's next due time is stored in the database (`teams.next_due_at`, see bot/due.py). The
+leader's sweep, every minute, runs only the teams whose time has come or is unknown (a change
+in any process clears it), so its cost follows the work due that minute, not the number of
+teams. Once an hour — and on taking leadership — it runs every team: the safety net for what
+no rule foresaw, and the time for housekeeping. A date job per team (`run_team`) fires at the
+team's next due step for precision within the minute. Job functions are module-level and take ids.
 """
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot import day
+from bot import day, due
 from bot.context import Ctx
 from bot.leader import Leader
 from bot.practice import Practice
@@ -23,68 +25,94 @@ log = logging.getLogger(__name__)
 
 _runtime: Scheduler | None = None
 SWEEP_SECONDS = 60
+FULL_PASS = timedelta(hours=1)
 
 
 def run_team(team_id: int) -> None:
-    """The job: run a team's due steps, then schedule its next one."""
+    """The job: run a team's due steps, store its next due time and point its job there."""
     sched = _runtime
     if sched is None or not sched.leader.is_leader:
         return
     try:
-        for key, status in sched.practice.run_due(team_id):
-            log.info("team %s: %s %s", team_id, key, status)
-    except Exception:
-        log.exception("team %s: running due steps failed; the sweep will retry", team_id)
-    try:
-        sched.reschedule(team_id)
-    except Exception as exc:  # the database went away mid-job: the per-minute sweep reschedules every team
-        log.warning("team %s: could not schedule its next step (%s); the sweep will", team_id, type(exc).__name__)
+        ran, at = sched.practice.run_team(team_id)
+    except Exception as exc:
+        # rolled back: the stored time is still due, so the next sweep (a minute away) retries
+        if _outage(exc):
+            log.warning("team %s: the database went away mid-job (%s); the sweep will retry", team_id,
+                        type(exc).__name__)
+        else:
+            log.exception("team %s: running due steps failed; the sweep will retry", team_id)
+        return
+    for key, status in ran:
+        log.info("team %s: %s %s", team_id, key, status)
+    sched.point_job(team_id, at)
+
+
+def _outage(exc: Exception) -> bool:
+    from sqlalchemy.exc import OperationalError
+    return isinstance(exc, OperationalError)
 
 
 def sweep() -> None:
-    """Every minute: keep or take leadership, and (as leader) run anything due for every team."""
+    """Every minute: keep or take leadership, and (as leader) run the teams with work due; every
+    hour and on taking leadership, every team and the housekeeping."""
     sched = _runtime
     if sched is None:
         return
     was = sched.leader.is_leader
     if not sched.leader.check():
         return
-    if not was:
-        sched.rebuild()
-    for team_id in sched.team_ids():
+    now = sched.practice.clock.now()
+    full = not was or sched.last_full_pass is None or now - sched.last_full_pass >= sched.full_pass
+    try:
+        team_ids = sched.team_ids() if full else sched.due_team_ids()
+    except Exception as exc:
+        log.warning("the sweep could not read the teams due (%s); the next sweep retries", type(exc).__name__)
+        return
+    for team_id in team_ids:
         run_team(team_id)
+    if not full:
+        return
+    sched.last_full_pass = now
     try:
         sched.practice.housekeeping()
     except Exception:
-        log.exception("retention and purge failed; the next sweep retries")
+        log.exception("retention and purge failed; the next full pass retries")
 
 
 class Scheduler:
-    def __init__(self, practice: Practice, leader: Leader | None = None):
+    def __init__(self, practice: Practice, leader: Leader | None = None, full_pass: timedelta = FULL_PASS):
         self.practice = practice
+        self.full_pass = full_pass  # how often the sweep runs every team (the safety net)
         self.leader = leader or Leader(practice.db, practice.clock)
         self.aps = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        self.last_full_pass: datetime | None = None  # this process's last pass over every team
 
     def team_ids(self) -> list[int]:
         return self.practice.with_ctx(day.team_ids_with_schedules)
 
-    def next_due(self, team_id: int):
-        def nxt(ctx: Ctx):
-            team = ctx.session.get(Team, team_id)
-            steps = day.upcoming(ctx, team) if team is not None and team.removed_at is None else []
-            return steps[0].due if steps else None
-        return self.practice.with_ctx(nxt)
+    def due_team_ids(self) -> list[int]:
+        """The teams whose stored next due time has come, or is unknown (one indexed query)."""
+        return self.practice.with_ctx(lambda ctx: due.due_team_ids(ctx, ctx.now()))
+
+    def next_due(self, team_id: int) -> datetime | None:
+        """The team's next step after now (computed only: `run_team` stores the sweep's time)."""
+        return self.practice.next_due(team_id)
 
     def reschedule(self, team_id: int) -> None:
-        """Point the team's job at its next due step (called at start and on every settings change)."""
-        due = self.next_due(team_id)
+        """Point the team's job at its next step (on every settings change in this process). The stored
+        time stays cleared, so the next sweep also runs the team: a step the change made due now
+        (a nudge after a resume) runs then."""
+        self.point_job(team_id, self.next_due(team_id))
+
+    def point_job(self, team_id: int, at: datetime | None) -> None:
         job_id = f"team:{team_id}"
-        if due is None:
+        if at is None:
             if self.aps.get_job(job_id):
                 self.aps.remove_job(job_id)
             return
-        self.aps.add_job(run_team, "date", run_date=due, args=[team_id], id=job_id, replace_existing=True)
+        self.aps.add_job(run_team, "date", run_date=at, args=[team_id], id=job_id, replace_existing=True)
 
     def rebuild(self) -> None:
         for team_id in self.team_ids():

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from bot import due
 from bot.content import CATEGORIES, DEFAULT_FAMILIES
 from bot.context import Ctx, UserError
 from bot.events import Who
@@ -65,6 +66,7 @@ def restore(ctx: Ctx, platform: str, workspace_id: str) -> Team | None:
     if team is None or team.removed_at is None:
         return None
     team.removed_at = None
+    due.changed(ctx, team)
     audit(ctx, team, "platform", "restored", "reinstalled; scheduled deletion cancelled")
     return team
 

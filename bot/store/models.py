@@ -48,6 +48,9 @@ class Team(SQLModel, table=True):
     schedule_changed_at: datetime | None = None
     held_open_at: datetime | None = None
     held_open_date: date | None = None
+    # The earliest upcoming scheduled step (bot/due.py): the per-minute sweep runs only teams whose
+    # time has come or is unknown (NULL); a change that can make a step earlier lowers it to now.
+    next_due_at: datetime | None = Field(default=None, index=True)
 
 
 class Member(SQLModel, table=True):
@@ -98,7 +101,8 @@ class RoundStep(SQLModel, table=True):
     """One scheduled step of a round, recorded once: done or missed."""
 
     __tablename__ = "round_steps"
-    __table_args__ = (UniqueConstraint("team_id", "key"),)
+    # (team_id, due_at): the scheduler reads a team's recent steps in one query (bot/day.py, Recorded)
+    __table_args__ = (UniqueConstraint("team_id", "key"), Index("ix_round_steps_team_id_due_at", "team_id", "due_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="teams.id", index=True, ondelete="CASCADE")

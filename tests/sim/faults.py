@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import event
 
@@ -17,7 +17,7 @@ from bot.messages import Message
 from bot.outbox import Dispatcher
 from bot.ports import DeliveryError
 from bot.practice import Practice
-from bot.scheduler import Scheduler
+from bot.scheduler import FULL_PASS, Scheduler
 from bot.store.db import Database
 from bot.store.models import OutboxRow
 
@@ -122,8 +122,9 @@ class FakeAPS:
 class SimScheduler(Scheduler):
     """The real `Scheduler` (its `sweep`, `run_team`, `reschedule`, leadership) with FakeAPS."""
 
-    def __init__(self, practice: Practice, leader, name: str, on_job: Callable[[str, str, datetime], None]):
-        super().__init__(practice, leader)
+    def __init__(self, practice: Practice, leader, name: str, on_job: Callable[[str, str, datetime], None],
+                 full_pass: timedelta = FULL_PASS):
+        super().__init__(practice, leader, full_pass)
         self.name = name
         self.aps = FakeAPS(lambda job_id, when: on_job(name, job_id, when))
 

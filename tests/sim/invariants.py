@@ -214,9 +214,22 @@ def forgotten_leaves_nothing(world: World, tm: TeamModel, mm: MemberModel) -> li
 
 # ------------------------------------------------------------------ the schedule
 
-def steps_of_this_run(world: World, team_id: int) -> list[RoundStep]:
+# A step runs at most days after it fell due (a round of a team removed and re-added within the
+# week); the bound lets the check read through the (team_id, due_at) index, not the whole history.
+STEP_AGE = timedelta(days=30)
+
+
+def steps_of_this_run(world: World, team_ids: list[int] | set[int]) -> dict[int, list[RoundStep]]:
+    """The steps these teams recorded at this instant (the job's or the sweep's work)."""
+    out: dict[int, list[RoundStep]] = {}
+    if not team_ids:
+        return out
+    now = world.clock.now()
     with world.db.session() as s:
-        return list(s.exec(select(RoundStep).where(RoundStep.team_id == team_id, RoundStep.ran_at == world.clock.now())))
+        for st in s.exec(select(RoundStep).where(RoundStep.team_id.in_(sorted(team_ids)), RoundStep.ran_at == now,
+                                                 RoundStep.due_at >= now - STEP_AGE).order_by(RoundStep.id)):
+            out.setdefault(st.team_id, []).append(st)
+    return out
 
 
 def no_nudge_burst(steps: list[RoundStep]) -> list[str]:
@@ -226,6 +239,22 @@ def no_nudge_burst(steps: list[RoundStep]) -> list[str]:
         if ":nudge:" in st.key and st.status == "done":
             by_day.setdefault(st.key.split(":", 1)[0], []).append(st.key)
     return [f"nudges posted together: {', '.join(sorted(keys))}" for keys in by_day.values() if len(keys) > 1]
+
+
+def steps_on_time(world: World, tm: TeamModel, steps: list[RoundStep]) -> list[str]:
+    """Every step runs within one sweep of when it fell due — or of the change that made it due
+    (a resume, a re-add), whichever process made that change: the leader runs a team at its job or
+    at the first sweep after its stored next due time, and a change anywhere clears that time.
+    Steps whose wait overlaps an injected fault (sleep, outage) are not judged."""
+    out = []
+    tolerance = timedelta(minutes=world.cfg.sweep_minutes + 2)
+    for st in steps:
+        ran, due = as_utc(st.ran_at), as_utc(st.due_at)
+        since = max([due, *(c for c in tm.changes if c <= ran)])
+        if ran - since > tolerance and not any(a <= ran and b >= due for a, b in world.windows):
+            out.append(f"{st.key} ({st.status}) ran {(ran - since).total_seconds() / 60:.0f} min after it fell due at "
+                       f"{since:%F %T} (a sweep every {world.cfg.sweep_minutes} min)")
+    return out
 
 
 def open_within_grace(steps: list[RoundStep], grace_minutes: int) -> list[str]:

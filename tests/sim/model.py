@@ -33,7 +33,7 @@ BEHAVIOURS: tuple[str, ...] = (
     "admin_settings", "skip_future", "pause_days", "remove_readd", "retention", "tz_change",
     "time_change", "days_change", "dm_after_form", "chat_dm", "expired_drill_dm", "tz_change_mid_round",
     "time_change_mid_round", "pause_resume_mid_round", "late_submit", "skip_today_after_prompt", "grace_zero",
-    "drill_peek", "hostile_ids", "huge_retention", "forget_me_answered", "hidden_member",
+    "drill_peek", "hostile_ids", "huge_retention", "forget_me_answered", "hidden_member", "other_process",
 )
 
 FAULTS: tuple[str, ...] = ("delivery", "restart", "crash_after_send", "second_scheduler", "clock_jump", "db_outage",

@@ -70,7 +70,7 @@ def summary(res: Result) -> str:
         f"  inputs {s['inputs']} (refused while the database was down: {s['inputs_refused_db_down']}, lost asleep: "
         f"{s['inputs_lost_asleep']}), answers {s['answers']}, votes {s['votes']}, drills {s['drills']} "
         f"({s['drills_left_to_expire']} left to expire), chat {s['chat']} (a short answer saved after asking: {s['saved_after_asking']}), forget-me {s['forget_me']}, admin changes "
-        f"{s['admin_changes']}, removals {s['removals']} (purged {s['teams_purged']})",
+        f"{s['admin_changes']} ({s['admin_changes_elsewhere']} tried in another process), removals {s['removals']} (purged {s['teams_purged']})",
         f"  delivered {s['delivered']} messages ({s['prompts_delivered']} prompts; re-sent after a crash between "
         f"send and ack: {s['resent_after_crash']}); faults: "
         + ", ".join(f"{k} {v}" for k, v in sorted(res.faults.items()) if v),

@@ -17,6 +17,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import func
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
@@ -71,7 +72,11 @@ class Config:
     behaviours: frozenset[str] = frozenset(BEHAVIOURS)
     fault_kinds: frozenset[str] = frozenset(FAULTS)
     only_teams: tuple[int, ...] | None = None   # shrinking: keep these team indexes
-    sweep_minutes: int = 360
+    sweep_minutes: int = 10  # production sweeps every minute; the jobs are the precise trigger
+    # Production runs every team once an hour as a safety net for a stored next due time that is
+    # later than the truth. The model stretches it, so a change that forgets to clear the stored
+    # time (bot/due.py) shows up as a late or missing prompt instead of being mended within the hour.
+    full_pass_hours: int = 24
     quiet: bool = False
 
 
@@ -132,10 +137,15 @@ class World:
         idxs = cfg.only_teams if cfg.only_teams is not None else range(cfg.teams)
         self.teams: dict[int, TeamModel] = {i: make_team(cfg.seed, i) for i in idxs}
         self._members = {(t.idx, m.user_id): m for t in self.teams.values() for m in t.members}
+        self._by_workspace = {t.workspace: t for t in self.teams.values()}
+        self._by_team_id: dict[int, TeamModel] = {}  # filled as teams are set up
         self.rng = stream(cfg.seed, "world")
         self.frng = stream(cfg.seed, "faults")
         self.outage = Outage()
-        crash = cfg.faults * 0.02 if "crash_after_send" in self.f else 0.0
+        # A crash is the process's fault, not the team's: beyond 30 teams the share of sends that
+        # crash shrinks, so a run of hundreds of teams crashes about as often a day as one of 30
+        # (each crash restarts the process, and the new leader runs every team).
+        crash = cfg.faults * 0.02 * min(1.0, 30 / max(len(self.teams), 1)) if "crash_after_send" in self.f else 0.0
         self.port = RecordingPort(stream(cfg.seed, "platform"), cfg.faults if "delivery" in self.f else 0.0,
                                   crash, self._delivered)
         self.queue: list[tuple[datetime, int, str, object]] = []
@@ -158,6 +168,8 @@ class World:
         self.errors = _Errors()
         self.event_id = 0
         self._team_of_step: int | None = None
+        self.ran_teams: set[int] = set()  # the teams the scheduler ran in this step
+        self.outbox_dirty = True  # a row was queued (or something may be due) since the last drain
 
     # ------------------------------------------------------------------ plumbing
 
@@ -192,8 +204,10 @@ class World:
         self.dispatcher = SimDispatcher(self.db, self.clock, {"sim": self.port}, worker=f"w{self.gen}",
                                         rng=stream(self.cfg.seed, "dispatch", self.gen))
         self.sched = SimScheduler(self.practice, Leader(self.db, self.clock, holder=f"A{self.gen}"), f"A{self.gen}",
-                                  self._job)
+                                  self._job, timedelta(hours=self.cfg.full_pass_hours))
         self.practice.on_team_change.append(self._on_team_change)
+        self.outbox_dirty = True
+        _watch_runs(self.practice, self.ran_teams)
         self.push(self.clock.now(), "sweep", (self.sched.name, False))
         self.push(self.clock.now() + timedelta(seconds=100), "sweep", (self.sched.name, True))
 
@@ -236,6 +250,7 @@ class World:
         logging.getLogger("bot").addHandler(self.errors)
         logging.getLogger("bot").setLevel(logging.ERROR)
         logging.getLogger("bot").propagate = False
+        sa_event.listen(OutboxRow, "after_insert", self._queued)
         try:
             db = Database(self.url)
             if not db.is_sqlite:
@@ -245,10 +260,16 @@ class World:
             db.upgrade()
             db.dispose()
             self.build()
+            # the web pages: another process on the same database, with no scheduler of its own,
+            # where admins change settings too — only the database tells the leader
+            self.web_db = Database(self.url)
+            self.outage.attach(self.web_db)
+            self.web_practice = Practice(self.web_db, self.clock, library())
             if "second_scheduler" in self.f:
                 self.standby_db = Database(self.url)
                 self.outage.attach(self.standby_db)
                 self.standby_practice = Practice(self.standby_db, self.clock, library())
+                _watch_runs(self.standby_practice, self.ran_teams)
             for tm in self.teams.values():
                 self.push(START + timedelta(minutes=5 + tm.idx % 50), "setup", tm.idx)
             self.push(START, "day", START.date())
@@ -258,6 +279,7 @@ class World:
                 self._finish()
         finally:
             logging.getLogger("bot").removeHandler(self.errors)
+            sa_event.remove(OutboxRow, "after_insert", self._queued)
         res = Result(self.cfg, self.step, self.stats, Counter(self.port.faults), self.violation)
         res.faults.update({k: v for k, v in self.stats.items() if k.startswith("fault_")})
         res.db_bytes = self._db_size()
@@ -265,8 +287,9 @@ class World:
         res.sched_seconds = self.sched_seconds
         res.team_days = len(self.teams) * self.cfg.days
         self.db.dispose()
-        if getattr(self, "standby_db", None) is not None:
-            self.standby_db.dispose()
+        for other in ("standby_db", "web_db"):
+            if getattr(self, other, None) is not None:
+                getattr(self, other).dispose()
         if self.tmpdir:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
         return res
@@ -317,6 +340,7 @@ class World:
             self.recent.append(f"#{self.step} {self.clock.now():%F %T} {kind} {_short(payload)}")
             self._team_of_step = None
             self.errors.records.clear()
+            self.ran_teams.clear()
             t0 = time.perf_counter()
             try:
                 getattr(self, f"_on_{kind}")(payload)
@@ -329,6 +353,7 @@ class World:
                 break
 
     def _crashed(self, crash: SimCrash) -> None:
+        self.outbox_dirty = True
         row = self.port.last_row
         if row is not None:
             self.inflight.add(row)
@@ -343,9 +368,17 @@ class World:
                 self.fail("nothing_raises", [f"{r.name}: {r.getMessage()} {r.exc_info[1]!r}" if r.exc_info else
                                              f"{r.name}: {r.getMessage()}"], self._team_of_step)
 
+    def _queued(self, *_args) -> None:
+        self.outbox_dirty = True
+
     def _drain(self) -> None:
+        """Deliver what is due, as the dispatch loop would after every step. A step that queued
+        nothing, with no delivery or retry due, has nothing to drain: that is skipped."""
         if self.outage.down:
             return
+        if not self.outbox_dirty and (self.drain_at is None or self.drain_at > self.clock.now()):
+            return
+        self.outbox_dirty = False
         try:
             self.dispatcher.drain_all()
             with self.db.session() as s:
@@ -355,6 +388,7 @@ class World:
             self._crashed(crash)
             return
         except OperationalError:
+            self.outbox_dirty = True
             return
         cands = [_aware(x) for x in (nxt, lease) if x is not None]
         if cands:
@@ -370,7 +404,7 @@ class World:
             return
         self.stats["delivered"] += 1
         self.deliveries[row.id] += 1
-        tm = next((t for t in self.teams.values() if t.workspace == row.workspace_id), None)
+        tm = self._by_workspace.get(row.workspace_id)
         self.check("outbox_delivered_once", inv.delivered_once(self, row.id))
         if tm is None:
             return
@@ -416,39 +450,48 @@ class World:
             self.fail("nothing_raises", [f"the sweep raised {exc!r}"])
         if sched.leader.is_leader:
             self.stats["sweeps_as_leader"] += 1
-        for tm in self.teams.values():
-            if tm.team_id is not None:
-                self._check_steps(tm.team_id, tm)
+        if not self.outage.down:
+            try:
+                ran = inv.steps_of_this_run(self, self.ran_teams)  # the teams the sweep ran: the others ran nothing
+            except OperationalError:
+                ran = {}
+            for team_id, steps in ran.items():
+                tm = self._by_team_id.get(team_id)
+                if tm is not None:
+                    self._check_steps(team_id, tm, steps)
         self._reap_purged()
         if recurring:  # the regular beat; the extra sweeps after a fault don't start beats of their own
             self.push(self.clock.now() + timedelta(minutes=self.cfg.sweep_minutes), "sweep", (name, True))
 
     def _on_drain(self, _payload) -> None:
         self.drain_at = None
+        self.outbox_dirty = True
 
-    def _check_steps(self, team_id: int, tm: TeamModel | None = None) -> None:
+    def _check_steps(self, team_id: int, tm: TeamModel | None = None, steps: list | None = None) -> None:
         if self.outage.down:
             return
-        tm = tm or self.teams.get(self._idx_of(team_id))
+        tm = tm or self._by_team_id.get(team_id)
         if tm is None:
             return
         try:
-            steps = inv.steps_of_this_run(self, team_id)
+            steps = inv.steps_of_this_run(self, [team_id]).get(team_id, []) if steps is None else steps
         except OperationalError:
             return
         if steps:
             self.check("no_nudge_burst", inv.no_nudge_burst(steps), tm.idx)
+            self.check("steps_on_time", inv.steps_on_time(self, tm, steps), tm.idx)
             self.check("open_within_grace", inv.open_within_grace(steps, tm.grace), tm.idx)
             self.check("prompt_not_retroactive", inv.prompt_not_retroactive(steps, tm), tm.idx)
             self.check("skipped_day_not_open", inv.skipped_day_not_open(self, team_id), tm.idx)
 
     def _idx_of(self, team_id: int) -> int | None:
-        return next((t.idx for t in self.teams.values() if t.team_id == team_id), None)
+        tm = self._by_team_id.get(team_id)
+        return tm.idx if tm is not None else None
 
     def _reap_purged(self) -> None:
         """Teams the housekeeping deleted (removed past the grace period) are gone for good."""
         removed = [t for t in self.teams.values() if t.removed and not t.purged and t.team_id is not None]
-        if not removed:
+        if not removed or self.outage.down:
             return
         with self.db.session() as s:
             alive = set(s.exec(select(Team.id).where(Team.id.in_([t.team_id for t in removed]))))
@@ -480,7 +523,7 @@ class World:
             return
         self.stats["fault_second_scheduler"] += 1
         self.standby = SimScheduler(self.standby_practice, Leader(self.standby_db, self.clock, holder=f"B{self.step}"),
-                                    f"B{self.step}", self._job)
+                                    f"B{self.step}", self._job, timedelta(hours=self.cfg.full_pass_hours))
         self.push(self.clock.now() + timedelta(minutes=1), "sweep", (self.standby.name, True))
         self.push(self.clock.now() + timedelta(hours=hours), "standby_stop")
 
@@ -492,7 +535,7 @@ class World:
                 pass
             self.standby = None
             # production sweeps every minute, so the remaining process takes the free lease within
-            # one; the model's sweeps are hours apart, so it runs that minute's sweep here
+            # one; the model's beat is `sweep_minutes`, so it runs that minute's sweep here
             self.push(self.clock.now() + timedelta(minutes=1), "sweep", (self.sched.name, False))
 
     def _on_db_outage(self, minutes) -> None:
@@ -504,6 +547,7 @@ class World:
 
     def _on_outage_end(self, _payload) -> None:
         self.outage.end()
+        self.outbox_dirty = True
         for name in self.schedulers():
             self.push(self.clock.now() + timedelta(seconds=30), "sweep", (name, False))
 
@@ -612,12 +656,12 @@ class World:
         name = self.member(tm.idx, user).name if not admin else f"Admin{tm.idx}"
         return Who("sim", tm.workspace, user, name, is_admin=admin, channel_id=f"c{tm.idx}")
 
-    def handle(self, tm: TeamModel, event, expect_reply: bool = True) -> Reply | None:
+    def handle(self, tm: TeamModel, event, expect_reply: bool = True, practice: Practice | None = None) -> Reply | None:
         """One input through the real core; nothing may raise, and every input gets a reply."""
         self.stats["inputs"] += 1
         tm.events += 1
         try:
-            reply = self.practice.handle(event)
+            reply = (practice or self.practice).handle(event)
         except SimCrash:
             raise
         except Exception as exc:
@@ -631,8 +675,13 @@ class World:
         return reply
 
     def admin(self, tm: TeamModel, text: str) -> Reply | None:
+        """An admin's command — a third of them through the web pages' process (`other_process`)."""
         name, *args = text.split()
-        reply = self.handle(tm, Command(self.who(tm, tm.admin, admin=True), name, tuple(args)))
+        web = "other_process" in self.b and stream(self.cfg.seed, "web", self.step, text).random() < 1 / 3
+        if web:
+            self.stats["admin_changes_elsewhere"] += 1
+        reply = self.handle(tm, Command(self.who(tm, tm.admin, admin=True), name, tuple(args)),
+                            practice=self.web_practice if web else None)
         ok = reply is not None and reply.messages and reply.messages[0].title in (
             "Set up", "Paused", "Resumed", "Skipping a day", "Setting changed")
         if ok:
@@ -648,6 +697,7 @@ class World:
             return
         with self.db.session() as s:
             tm.team_id = s.exec(select(Team.id).where(Team.platform == "sim", Team.workspace_id == tm.workspace)).one()
+        self._by_team_id[tm.team_id] = tm
         tm.set_up = True
         self._plan_day(tm, self.clock.now().date())
 
@@ -1074,6 +1124,7 @@ class World:
         self.asleep_until = None
         for _ in range(400):
             self.clock.advance(timedelta(minutes=10))
+            self.outbox_dirty = True
             self._drain()
             if self.violation is not None:
                 return
@@ -1089,6 +1140,17 @@ class World:
             for mm in tm.members:
                 if mm.forgotten:
                     self.check("forgotten_leaves_nothing", inv.forgotten_leaves_nothing(self, tm, mm), tm.idx)
+
+
+def _watch_runs(practice: Practice, ran: set[int]) -> None:
+    """Note which teams the real scheduler runs (its sweep runs only the teams due), so the step
+    checks read just those teams' steps."""
+    real = practice.run_team
+
+    def run_team(team_id: int):
+        ran.add(team_id)
+        return real(team_id)
+    practice.run_team = run_team
 
 
 def _aware(dt: datetime) -> datetime:
