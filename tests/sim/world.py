@@ -286,6 +286,11 @@ class World:
         res.seconds = time.perf_counter() - t0
         res.sched_seconds = self.sched_seconds
         res.team_days = len(self.teams) * self.cfg.days
+        for sched in self.schedulers().values():  # the process ends: its leadership (a PostgreSQL advisory
+            try:                                   # lock held on its own connection) goes with it
+                sched.leader.release()
+            except Exception:
+                pass
         self.db.dispose()
         for other in ("standby_db", "web_db"):
             if getattr(self, other, None) is not None:
