@@ -9,7 +9,8 @@ The rule lives in two functions:
 - `changed` is called, in the change's own transaction, by everything in the core that can make
   a step due earlier than the stored time — a settings change (setup, time, zone, days,
   pause/resume, skip/unskip, windows, grace, reviewers, families…), a restored team, a mock
-  drill started or moved to its next stage. It lowers the stored time to the change's own
+  drill started or moved to its next stage, a member's `pairs on` (Monday's pairing, within its
+  grace, now has work). It lowers the stored time to the change's own
   instant (due now) in the database, not in a process's memory: several processes share the
   database (the web pages, a second worker) and only the leader's scheduler runs steps, so the
   leader must learn of a change it did not make. It also sets `session.info["team_changed"]`,

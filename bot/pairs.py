@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from bot import outbox, rounds
+from bot import due, outbox, rounds
 from bot.calibration import score_fields
 from bot.context import Ctx, UserError
 from bot.inbound import parse_id
@@ -204,6 +204,8 @@ def command(ctx: Ctx, team: Team, member: Member, args: tuple[str, ...]) -> Repl
     """`pairs on|off`, or `pairs` for this week's partner."""
     word = args[0].lower() if args else ""
     if word in ("on", "off"):
+        if word == "on" and not member.pairs_opt_in:
+            due.changed(ctx, team)  # an opt-in can make this Monday's pairing (within its grace) due now
         member.pairs_opt_in = word == "on"
         return Reply.note("Mock pairs " + ("on" if member.pairs_opt_in else "off"),
                           "You'll be paired every Monday for a mock interview." if member.pairs_opt_in

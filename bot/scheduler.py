@@ -102,8 +102,8 @@ class Scheduler:
 
     def reschedule(self, team_id: int) -> None:
         """Point the team's job at its next step (on every settings change in this process). The stored
-        time stays cleared, so the next sweep also runs the team: a step the change made due now
-        (a nudge after a resume) runs then."""
+        time keeps the change's "due now" mark, so the next sweep also runs the team: a step the
+        change made due at once (a nudge after a resume) runs then."""
         self.point_job(team_id, self.next_due(team_id))
 
     def point_job(self, team_id: int, at: datetime | None) -> None:

@@ -139,6 +139,21 @@ def test_a_review_reminder_runs_on_time_after_reviewers_are_set_to_zero(leader):
     assert step.ran_at.astimezone(UTC) - step.due_at.astimezone(UTC) <= timedelta(minutes=1)
 
 
+def test_pairs_on_after_mondays_pairing_time_pairs_at_the_next_sweep(leader):
+    """Found by the simulation (500 teams): an opt-in gives Monday's pairing work within its grace,
+    but the team's stored time was its next nudge, so the pairing waited for it (91 minutes)."""
+    from bot.store.models import RoundStep
+    bot, _ = leader
+    sweep_at(bot, datetime(2026, 11, 23, 9, 0, 30, tzinfo=BERLIN))
+    sweep_at(bot, datetime(2026, 11, 23, 9, 30, 30, tzinfo=BERLIN))  # the first nudge; the next is at 10:30
+    bot.clock.set(datetime(2026, 11, 23, 9, 35, tzinfo=BERLIN))
+    bot.cmd("ada", "pairs on")
+    sweep_at(bot, datetime(2026, 11, 23, 9, 36, tzinfo=BERLIN))
+    with bot.db.session() as s:
+        step = s.exec(select(RoundStep).where(RoundStep.key == "pairs:2026-W48")).first()
+    assert step is not None and step.ran_at.astimezone(UTC) == datetime(2026, 11, 23, 8, 36, tzinfo=UTC)
+
+
 def test_a_started_mock_drill_nudges_on_time_although_the_stored_next_due_was_hours_away(leader, library):
     bot, _ = leader
     saturday = datetime(2026, 11, 28, 10, 0, tzinfo=BERLIN)

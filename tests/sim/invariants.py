@@ -250,7 +250,7 @@ def steps_on_time(world: World, tm: TeamModel, steps: list[RoundStep]) -> list[s
     tolerance = timedelta(minutes=world.cfg.sweep_minutes + 2)
     for st in steps:
         ran, due = as_utc(st.ran_at), as_utc(st.due_at)
-        since = max([due, *(c for c in tm.changes if c <= ran)])
+        since = max([due, *(c for c in (*tm.changes, *tm.wakes) if c <= ran)])
         if ran - since > tolerance and not any(a <= ran and b >= due for a, b in world.windows):
             out.append(f"{st.key} ({st.status}) ran {(ran - since).total_seconds() / 60:.0f} min after it fell due at "
                        f"{since:%F %T} (a sweep every {world.cfg.sweep_minutes} min)")

@@ -83,6 +83,7 @@ class TeamModel:
     purged: bool = False
     changes: list[datetime] = field(default_factory=list)   # times of any accepted setting change
     schedule_changes: list[datetime] = field(default_factory=list)  # a new time, zone or set of days
+    wakes: list[datetime] = field(default_factory=list)  # a member's input that made a step due (pairs on)
     checked_until: date | None = None
     team_id: int | None = None
     events: int = 0

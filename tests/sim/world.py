@@ -286,6 +286,11 @@ class World:
         res.seconds = time.perf_counter() - t0
         res.sched_seconds = self.sched_seconds
         res.team_days = len(self.teams) * self.cfg.days
+        for sched in self.schedulers().values():  # the process ends: its leadership (a PostgreSQL advisory
+            try:                                   # lock held on its own connection) goes with it
+                sched.leader.release()
+            except Exception:
+                pass
         self.db.dispose()
         for other in ("standby_db", "web_db"):
             if getattr(self, other, None) is not None:
@@ -710,7 +715,13 @@ class World:
         mm = self.member(idx, user) if user else None
         if mm is not None and mm.forgotten:
             return
-        getattr(self, f"_do_{what}")(tm, mm, arg)
+        try:
+            getattr(self, f"_do_{what}")(tm, mm, arg)
+        except OperationalError:
+            if not self.outage.down:
+                raise
+            self.stats["inputs_refused_db_down"] += 1  # the model's own read of the database, during an outage
+            return
         if mm is not None and not self.outage.down:
             self.check("answers_kept", inv.answers_kept(self, self.by_member.get((idx, mm.user_id), [])[-3:]), idx)
 
@@ -957,7 +968,9 @@ class World:
         self._simple(tm, mm, self.rng.choice(("reminders quiet 22:00 07:00", "reminders quiet 12:00 14:00")))
 
     def _do_pairs(self, tm, mm, _arg) -> None:
-        self._simple(tm, mm, self.rng.choice(("pairs on", "pairs off", "pairs")))
+        reply = self._simple(tm, mm, self.rng.choice(("pairs on", "pairs off", "pairs")))
+        if reply is not None and reply.messages and reply.messages[0].title == "Mock pairs on":
+            tm.wakes.append(self.clock.now())  # Monday's pairing may now have work (within its grace)
 
     def _do_hidden_member(self, tm, mm, _arg) -> None:
         show = mm.hidden and self.rng.random() < 0.3
