@@ -176,3 +176,21 @@ def test_item5_a_late_start_posts_only_the_latest_due_nudge(db, library):
     bot.clock.set(datetime(2026, 11, 23, 11, 0, tzinfo=berlin))  # the process was down 09:05..11:00
     bot.tick()
     assert [t for _, t in posts(bot, "nudge")] == ["Step 2 of 4 — Segment"]
+
+
+def test_skip_after_a_zone_change_reads_dates_on_the_new_calendar(db, library):
+    """Found by the simulated year (seed 1, 50 teams, day 47): after a zone change a running round's
+    label (the date it was announced for) and its date on the team's new calendar differ. Skip reads
+    the new calendar, as every schedule rule does: the day whose case is out can't be skipped, the
+    label's date can — it is the new calendar's next day, whose own prompt then doesn't go out."""
+    bot = start_bot(db, library, datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Pacific/Chatham")), "Pacific/Chatham")
+    bot.advance(minutes=70)  # Tuesday 24 09:10 in Chatham: the round labelled 24 Nov is open
+    first = rounds_of(bot)[0]
+    bot.setup(tz="Pacific/Honolulu")  # now Monday 23 Nov in Honolulu: the round was announced today
+    refused = bot.cmd("admin", "skip 2026-11-23", admin=True).plain()
+    assert "already out" in refused
+    assert "No practice on Tuesday 24 November" in bot.cmd("admin", "skip 2026-11-24", admin=True).plain()
+    bot.advance(days=2, hours=1)
+    assert prompt_dates(bot, "Pacific/Honolulu") == [date(2026, 11, 23), date(2026, 11, 25)]
+    with db.session() as s:
+        assert s.get(Round, first.id).phase == "closed"  # it ran its course on the times it was announced with

@@ -277,15 +277,20 @@ def prompt_not_retroactive(steps: list[RoundStep], tm: TeamModel) -> list[str]:
 
 
 def skipped_day_not_open(world: World, team_id: int) -> list[str]:
-    """A skipped date has no round still taking answers (close it, or refuse the skip)."""
+    """A skipped date has no round still taking answers (close it, or refuse the skip). Judged where
+    the date is unambiguous: a round whose date on the team's current calendar is still the one it
+    was announced for. A zone change re-maps a running round onto another date of the new calendar
+    (`rounds.calendar_date`), where a skip made before, or a skip of the label's date, means that
+    calendar's day — whose own prompt doesn't go out — and not the round announced on the old one
+    (as `drill_not_upcoming_case`, this doesn't judge across a change of zone)."""
     with world.db.session() as s:
         team = s.get(Team, team_id)
         if team is None:
             return []
         skips = set(team.skip_dates or [])
         open_ = list(s.exec(select(Round).where(Round.team_id == team_id, Round.phase == "answering")))
-    return [f"{r.local_date} is skipped but its round is still taking answers" for r in open_
-            if r.local_date.isoformat() in skips]
+        return [f"{r.local_date} is skipped but its round (#{r.id}) is still taking answers" for r in open_
+                if r.local_date.isoformat() in skips and rounds.calendar_date(team, r) == r.local_date]
 
 
 def one_prompt_per_practice_day(world: World, tm: TeamModel) -> list[str]:
