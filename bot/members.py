@@ -117,12 +117,12 @@ def forget(ctx: Ctx, team: Team, member: Member, confirmed: bool) -> Reply:
     s = ctx.session
     mine = select(Answer.id).where(Answer.team_id == team.id, Answer.member_id == member.id)
     written = list(s.exec(select(Answer).where(Answer.team_id == team.id, Answer.member_id == member.id)))
-    ids = {a.id for a in written}
-    keys = {f"{team.id}:milestone:{member.id}:"} | {f":answer:{i}" for i in ids} | {f":shown:{i}" for i in ids}
+    answers_posted = outbox.about_answers(a.id for a in written)
+    milestone = f"{team.id}:milestone:{member.id}:"
 
     def about(row: OutboxRow) -> bool:
-        return (row.kind == "direct" and row.target == member.user_id) or any(
-            row.dedupe_key.endswith(k) or row.dedupe_key.startswith(k) for k in keys)
+        return ((row.kind == "direct" and row.target == member.user_id) or row.dedupe_key.startswith(milestone)
+                or answers_posted(row))
 
     outbox.forget(ctx, team, about=about, names=[member.display_name],
                   texts=[t for a in written for t in (*(getattr(a, st) for st in STEPS), a.free_text)])

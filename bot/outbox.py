@@ -246,6 +246,13 @@ REMOVED = Message("(removed at a member's request)").to_json()
 FORGOTTEN_FAILURE = "delivery failed; the details were removed at a member's request"
 
 
+def about_answers(ids: Iterable[int]) -> Callable[[OutboxRow], bool]:
+    """The rows that post these answers: the reveal's post, or the post at once with `reveal immediate`
+    (`:answer:<id>`), and a later copy (`:shown:<id>`). Forget-me and retention take them out."""
+    keys = tuple(k for i in ids for k in (f":answer:{i}", f":shown:{i}"))
+    return lambda row: bool(keys) and row.dedupe_key.endswith(keys)
+
+
 def forget(ctx: Ctx, team: Team, *, about: Callable[[OutboxRow], bool], names: Iterable[str],
            texts: Iterable[str]) -> tuple[int, int]:
     """Take a member out of the outbox: (rows deleted, rows scrubbed).

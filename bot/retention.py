@@ -1,7 +1,7 @@
 """Data retention: old answers and votes, and teams that removed the app.
 
-A team may set `retention-days`: answers (and the votes on them) older than that are
-deleted; off by default. When the app is uninstalled or removed from a server, the team
+A team may set `retention-days`: answers (and the votes on them, and their posts' copies in
+the outbox) older than that are deleted; off by default. When the app is uninstalled or removed from a server, the team
 is marked removed and its data is deleted after `REMOVAL_GRACE`; reinstalling within
 the grace period cancels the deletion (see `teams.ensure_team`).
 """
@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlmodel import delete, select
 
+from bot import outbox
 from bot.context import Ctx
 from bot.store.models import Answer, Team, Vote
 
@@ -29,6 +30,8 @@ def apply(ctx: Ctx, team: Team) -> int:
     ids = list(ctx.session.exec(old))
     if not ids:
         return 0
+    # their posts in the outbox go too (emptied once delivered): nothing else links that text to its author
+    outbox.forget(ctx, team, about=outbox.about_answers(ids), names=(), texts=())
     ctx.session.exec(delete(Vote).where(Vote.team_id == team.id, Vote.answer_id.in_(ids)))
     ctx.session.exec(delete(Answer).where(Answer.team_id == team.id, Answer.id.in_(ids)))
     log.info("team %s: retention deleted %d answers older than %d days", team.id, len(ids), team.retention_days)

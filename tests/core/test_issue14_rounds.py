@@ -192,3 +192,22 @@ def test_item17_results_ties_share_a_rank(teambot):
     ranking = results["sections"][0]["text"]
     assert ranking.count("1. ") == 2 and "2. " not in ranking, ranking
     assert sorted(names[m] for m in ids) == ["ada", "bo"]
+
+
+def test_retention_takes_an_answers_text_out_of_the_outbox_too(teambot):
+    """Found by the simulated year (seed 1, 50 teams × 120 days, step 86285): retention deleted an old
+    answer but its posted copy in the outbox kept the text, which forget-me then couldn't find (the
+    answer that linked the row to its author was gone)."""
+    rnd = open_round(teambot)
+    form = teambot.press("ada", "answer", str(rnd.id)).form
+    teambot.submit("ada", "answer", GOOD, form.meta)
+    teambot.advance(hours=8)  # revealed: the answer is posted to the channel through the outbox
+    marker = GOOD["scope"][:40]
+    with teambot.db.session() as s:
+        assert any(marker in str(r.payload) for r in s.exec(select(OutboxRow)))
+    teambot.cmd("admin", "set retention-days 7", admin=True)
+    teambot.clock.set(teambot.clock.now() + timedelta(days=8))
+    teambot.practice.housekeeping()
+    with teambot.db.session() as s:
+        assert s.exec(select(Answer)).all() == []
+        assert not any(marker in str(r.payload) for r in s.exec(select(OutboxRow)))
