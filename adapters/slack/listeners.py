@@ -9,7 +9,7 @@ work never stand between a press and its modal.
 
 Everything else is the `Pipeline` (`pipeline.py`), handed off through a `Handoff`: to worker
 processes (`workers.py`), so that the core's CPU never slows the process that acks, or to this
-process (`LocalHandoff`: `SLACK_WORKERS=0`, and the tests). No practice rule lives here.
+process (a `Pipeline` here: `SLACK_WORKERS=0`, and the tests). No practice rule lives here.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from slack_sdk.oauth.installation_store import InstallationStore
 from adapters.slack import render, translate
 from adapters.slack.directory import DmChannels, Recent
 from adapters.slack.oauth import oauth_settings
-from adapters.slack.pipeline import Handoff, LocalHandoff, Pipeline, translated
+from adapters.slack.pipeline import Handoff, Pipeline, translated
 from adapters.slack.port import api_url
 from adapters.slack.replier import Replier
 from adapters.slack.translate import AppRemoved
@@ -124,7 +124,7 @@ def build_bolt_app(app: App, settings: Settings, *, dms: DmChannels | None = Non
     # With injected executors (the tests' inline one) the work runs on them too, in order.
     dms = dms if dms is not None else DmChannels()
     if handoff is None:
-        handoff = LocalHandoff(Pipeline(app.practice, dms=dms, work=listener_executor))
+        handoff = Pipeline(app.practice, dms=dms, work=listener_executor)
     on = Listeners(app.practice, bolt.installation_store, handoff, views=view_executor or listener_executor,
                    replier=Replier(dms))
     bolt.command(re.compile(r".*"))(on.acked)

@@ -4,7 +4,8 @@ For each acknowledged payload: who acted (users.info), the core's transaction, t
 the form filling the modal the listener opened, messages. It never waits on Slack while holding
 the core: users.info on the network executor (`net`), the core's transaction on the few `work`
 threads (it is CPU- and database-bound), then the reply on `net` again. It runs in worker processes
-(`workers.py`), or in the process that acked (`LocalHandoff`: `SLACK_WORKERS=0`, and the tests).
+(`workers.py`), or in the process that acked (a `Pipeline` is itself a `Handoff`: `SLACK_WORKERS=0`,
+and the tests).
 No practice rule lives here.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ WORK_THREADS = 2  # the core is CPU- and database-bound under the GIL: more thre
 # interactions in flight (two calls each) don't queue behind each other at a 150 ms round trip
 NET_THREADS = 64
 
+
 def translated(body: dict) -> tuple[Any, Origin]:
     """The core's event and where it came from; (None, Origin()) for a payload we can't read."""
     try:
@@ -54,7 +56,7 @@ class Pipeline:
         self._busy = 0  # payloads taken and not yet finished (a stopping worker waits for 0)
         self._idle = threading.Condition()
 
-    def take(self, kind: str, body: dict, client: WebClient, opening: Future | None = None) -> None:
+    def send(self, kind: str, body: dict, client: WebClient, opening: Future | None = None) -> None:
         """Start the work for one acknowledged payload: "home" (App Home opened) or anything else."""
         with self._idle:
             self._busy += 1
@@ -122,16 +124,7 @@ class Pipeline:
 
 
 class Handoff(Protocol):
-    """Where acknowledged payloads go to be worked on: this process or the worker processes."""
+    """Where acknowledged payloads go to be worked on: a `Pipeline` in this process, or the worker
+    processes (`workers.WorkerPool`)."""
 
     def send(self, kind: str, body: dict, client: WebClient, opening: Future | None = None) -> None: ...
-
-
-class LocalHandoff:
-    """The pipeline in this process (Socket Mode without workers, and the tests)."""
-
-    def __init__(self, pipeline: Pipeline):
-        self.pipeline = pipeline
-
-    def send(self, kind: str, body: dict, client: WebClient, opening: Future | None = None) -> None:
-        self.pipeline.take(kind, body, client, opening)

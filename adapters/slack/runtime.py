@@ -8,7 +8,6 @@ so this process only acknowledges; with 0 it runs here, on threads.
 """
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import re
@@ -84,9 +83,6 @@ class SlackRuntime:
     def _start(self, background: bool) -> None:
         if self.pool is not None:
             self.pool.start()
-        # What start-up built (the content library, the app) lives as long as the process: out of the
-        # collector's sight, a full collection no longer walks it in the middle of a burst of acks
-        gc.freeze()
         if self.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
             log.info("Slack: Socket Mode")

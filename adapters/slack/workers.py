@@ -150,7 +150,7 @@ def work(settings: Settings, jobs: Any, command_prefix: str, parent: int) -> Non
         client = clients.get((job.token, job.base_url))
         if client is None:
             client = clients[(job.token, job.base_url)] = WebClient(token=job.token, base_url=job.base_url, timeout=10)
-        pipeline.take(job.kind, job.body, client, _opened(job.view_id))
+        pipeline.send(job.kind, job.body, client, _opened(job.view_id))
     if not pipeline.wait_idle(DRAIN_SECONDS):
         log.warning("a Slack worker stopped with work unfinished")
     app.db.dispose()
